@@ -1,0 +1,1 @@
+"""The `carepath` command line (Typer + Rich). Commands call actions, never HTTP routes."""

@@ -1,0 +1,43 @@
+"""The `carepath` command."""
+
+from __future__ import annotations
+
+import typer
+
+from carepath import __version__
+from carepath.cli.admin import migrate, tenant_app, token_app, user_app
+from carepath.cli.server import demo, serve
+
+app = typer.Typer(
+    name="carepath",
+    help="carepath: one customer, one case and one history across every channel.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"carepath {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """carepath: one customer, one case and one history across every channel."""
+
+
+app.command()(serve)
+app.command()(demo)
+app.command()(migrate)
+app.add_typer(tenant_app, name="tenant")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+
+def run() -> None:
+    app()

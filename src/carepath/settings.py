@@ -1,0 +1,121 @@
+"""Runtime settings, read from CAREPATH_* environment variables (and a .env file when present).
+
+Built once by `create_app` or a CLI command, never at import time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from carepath.errors import ConfigurationError
+
+ENV_PREFIX = "CAREPATH_"
+# Used only by `carepath demo`; refused everywhere else so no deployment runs on a public secret.
+DEMO_SECRET_KEY = "carepath-demo-secret-key-not-for-production"  # noqa: S105
+MIN_SECRET_KEY_LENGTH = 32
+SUPPORTED_DRIVERS = {"sqlite+aiosqlite", "postgresql+asyncpg"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Field(
+        default=Path("data"), description="Where SQLite, attachments and models live."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default: SQLite at DATA_DIR/carepath.db. "
+        "PostgreSQL: postgresql+asyncpg://user@host:5432/dbname",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None, description="Signs session cookies and links; at least 32 characters."
+    )
+    redis_url: str | None = Field(
+        default=None, description="redis://host:6379/0 to fan events out across processes."
+    )
+    demo_mode: bool = Field(default=False, description="Set by `carepath demo` only.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The URL customers and providers reach carepath at (links, signatures).",
+    )
+    session_max_age_s: Annotated[int, Field(gt=0)] = Field(
+        default=12 * 3600, description="How long a login lasts."
+    )
+    cookie_secure: bool = Field(
+        default=True, description="Send the session cookie over HTTPS only (off in demo mode)."
+    )
+    log_json: bool = Field(default=False, description="Log one JSON object per line.")
+    log_level: str = Field(default="INFO")
+    db_pool_size: Annotated[int, Field(gt=0)] = Field(default=10)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL ({exc})") from exc
+        # Accept the common short forms and pin the async drivers carepath is tested with.
+        drivername = {
+            "sqlite": "sqlite+aiosqlite",
+            "postgresql": "postgresql+asyncpg",
+            "postgres": "postgresql+asyncpg",
+        }.get(url.drivername, url.drivername)
+        if drivername not in SUPPORTED_DRIVERS:
+            raise ValueError(
+                f"driver {url.drivername!r} is not supported; use sqlite:///PATH or "
+                "postgresql://USER@HOST:PORT/DB"
+            )
+        return url.set(drivername=drivername).render_as_string(hide_password=False)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'carepath.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")
+
+    def secret(self) -> str:
+        """The signing key. Outside demo mode a missing, short or demo key is refused."""
+        key = self.secret_key.get_secret_value() if self.secret_key else None
+        if self.demo_mode:
+            return key or DEMO_SECRET_KEY
+        if not key:
+            raise ConfigurationError(
+                f"{ENV_PREFIX}SECRET_KEY is not set. Generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'` and set it "
+                "in the environment (or run `carepath demo` to try carepath without one).",
+                setting=f"{ENV_PREFIX}SECRET_KEY",
+            )
+        if key == DEMO_SECRET_KEY or len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigurationError(
+                f"{ENV_PREFIX}SECRET_KEY is the demo key or shorter than "
+                f"{MIN_SECRET_KEY_LENGTH} characters; set a long random secret.",
+                setting=f"{ENV_PREFIX}SECRET_KEY",
+            )
+        return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, turning validation failures into one clear error."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{ENV_PREFIX}{'.'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigurationError(f"invalid settings: {problems}") from exc

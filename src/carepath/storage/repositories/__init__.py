@@ -1,0 +1,19 @@
+"""Repositories: the queries the actions and the read side need, every one scoped by tenant."""
+
+from carepath.storage.repositories.access import (
+    ApiTokenRepository,
+    LoginSessionRepository,
+    UserRepository,
+)
+from carepath.storage.repositories.audit import AuditRepository
+from carepath.storage.repositories.base import Page
+from carepath.storage.repositories.tenants import TenantRepository
+
+__all__ = [
+    "ApiTokenRepository",
+    "AuditRepository",
+    "LoginSessionRepository",
+    "Page",
+    "TenantRepository",
+    "UserRepository",
+]

@@ -1,0 +1,21 @@
+"""Tenants: the only repository not scoped by tenant, because it is the scope."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from carepath.domain import Tenant
+from carepath.ids import TenantId
+from carepath.storage.repositories.base import Repository
+from carepath.storage.tables import tenants
+
+
+class TenantRepository(Repository):
+    async def get(self, tenant_id: TenantId) -> Tenant | None:
+        return await self.session.get(Tenant, tenant_id)
+
+    async def by_slug(self, slug: str) -> Tenant | None:
+        return (await self.session.scalars(select(Tenant).where(tenants.c.slug == slug))).first()
+
+    async def all(self) -> list[Tenant]:
+        return list((await self.session.scalars(select(Tenant).order_by(tenants.c.slug))).all())

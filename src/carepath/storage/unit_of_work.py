@@ -1,0 +1,63 @@
+"""The unit of work: one transaction, the repositories that act inside it, commit or roll back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from carepath.storage.repositories import (
+    ApiTokenRepository,
+    AuditRepository,
+    LoginSessionRepository,
+    TenantRepository,
+    UserRepository,
+)
+
+
+class UnitOfWork:
+    """`async with db.uow() as uow:` commits when the block ends normally, rolls back otherwise."""
+
+    session: AsyncSession
+    tenants: TenantRepository
+    users: UserRepository
+    login_sessions: LoginSessionRepository
+    api_tokens: ApiTokenRepository
+    audit: AuditRepository
+
+    def __init__(
+        self, session_factory: Callable[[], AsyncSession], *, write: bool, is_sqlite: bool
+    ) -> None:
+        self._session_factory = session_factory
+        self.write = write
+        self._is_sqlite = is_sqlite
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._session_factory()
+        if self._is_sqlite:
+            await self.session.connection(execution_options={"carepath_write": self.write})
+        self.tenants = TenantRepository(self.session)
+        self.users = UserRepository(self.session)
+        self.login_sessions = LoginSessionRepository(self.session)
+        self.api_tokens = ApiTokenRepository(self.session)
+        self.audit = AuditRepository(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is not None:
+                await self.session.rollback()
+            elif self.write:
+                await self.session.commit()
+            # A clean read needs neither: closing ends it and keeps loaded objects usable.
+        finally:
+            await self.session.close()
+
+    async def flush(self) -> None:
+        await self.session.flush()

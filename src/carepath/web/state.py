@@ -1,0 +1,19 @@
+"""What one running app holds: settings, the database, the signer, the metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from itsdangerous import TimestampSigner
+
+from carepath.settings import Settings
+from carepath.storage import Database
+from carepath.web.metrics import RequestMetrics
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    session_signer: TimestampSigner
+    metrics: RequestMetrics
