@@ -14,9 +14,7 @@ from carepath.storage.tables import metadata
 from carepath.storage.types import UTCDateTime
 
 
-def _render_item(
-    type_: str, obj: Any, autogen_context: AutogenContext
-) -> str | Literal[False]:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Migrations must not import live code that may change: write plain SQLAlchemy types.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

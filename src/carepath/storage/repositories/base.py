@@ -28,9 +28,13 @@ def encode_cursor(last_id: str) -> str:
 
 def decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        padded = (cursor + "=" * (-len(cursor) % 4)).encode()
+        value = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidInput("the cursor is not one this API returned", field="cursor") from exc
+    if not value:
+        raise InvalidInput("the cursor is not one this API returned", field="cursor")
+    return value
 
 
 class Repository:
