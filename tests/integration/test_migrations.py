@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from carepath.storage import Database
@@ -60,3 +60,29 @@ async def test_upgrade_to_head_matches_the_models_and_downgrade_removes_everythi
     # and it can go up again
     await migrations.upgrade(empty_db)
     assert await migrations.is_current(empty_db)
+
+
+async def test_tenants_made_before_0002_get_keys_and_an_event_counter(tmp_path: Path) -> None:
+    # given a database at 0001 with a tenant in it
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await migrations.upgrade(db, "0001")
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO tenants (id, slug, name, created_at) "
+                    "VALUES ('ten_old', 'old', 'Old Co', '2026-01-01 00:00:00')"
+                )
+            )
+        # when it is upgraded
+        await migrations.upgrade(db)
+        # then the tenant has its keys and can append events
+        async with db.uow(write=False) as uow:
+            tenant = await uow.tenants.by_slug("old")
+            assert tenant is not None
+            assert tenant.public_key.startswith("pk_")
+            assert len(tenant.identity_secret) >= 32
+            assert tenant.survey_kinds == ["csat"]
+            assert await uow.events.last_seq(tenant.id) == 0
+    finally:
+        await db.dispose()

@@ -18,6 +18,8 @@ async def do_create_tenant(
             if await uow.tenants.by_slug(tenant.slug):
                 raise Conflict(f"a tenant with slug {tenant.slug!r} already exists", field="slug")
             uow.tenants.add(tenant)
+            await uow.flush()
+            await uow.events.start_counter(tenant.id)
             await uow.audit.record(
                 AuditEntry(
                     tenant_id=tenant.id,

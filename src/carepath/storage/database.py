@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from carepath.storage.tables import map_domain
-from carepath.storage.unit_of_work import UnitOfWork
+from carepath.storage.unit_of_work import CommitHook, UnitOfWork
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -37,10 +37,14 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        # Set by the app to ring the realtime doorbell once events are committed.
+        self.on_commit: CommitHook | None = None
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         """One transaction. `write=False` for reads, so SQLite does not take the write lock."""
-        return UnitOfWork(self._session, write=write, is_sqlite=self.is_sqlite)
+        return UnitOfWork(
+            self._session, write=write, is_sqlite=self.is_sqlite, on_commit=self.on_commit
+        )
 
     def _session(self) -> AsyncSession:
         return self._sessions()

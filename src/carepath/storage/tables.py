@@ -5,22 +5,30 @@ The domain stays free of SQLAlchemy: its dataclasses are mapped here, from the o
 
 from __future__ import annotations
 
+import enum
+
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Enum,
     ForeignKey,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import registry
 
 from carepath.domain import ApiToken, AuditEntry, LoginSession, Tenant, User
+from carepath.domain.events import Event
+from carepath.domain.outbox import OutboxItem, OutboxStatus
+from carepath.domain.webhooks import WebhookEndpoint
 from carepath.storage.types import UTCDateTime
 from carepath.types import Role
 
@@ -38,8 +46,13 @@ metadata = MetaData(
 ID = String(40)
 
 
-def role_type() -> Enum:
-    return Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+def str_enum(enum_class: type[enum.StrEnum]) -> Enum:
+    """A StrEnum stored as its value in a VARCHAR (no native ENUM type to migrate on PostgreSQL)."""
+    return Enum(enum_class, native_enum=False, length=20, values_callable=_enum_values)
+
+
+def _enum_values(enum_class: type[enum.StrEnum]) -> list[str]:
+    return [member.value for member in enum_class]
 
 
 tenants = Table(
@@ -49,6 +62,12 @@ tenants = Table(
     Column("slug", String(40), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    Column("public_key", String(40), nullable=False, unique=True),
+    Column("identity_secret", String(64), nullable=False),
+    Column("verification_required", Boolean, nullable=False, server_default=false()),
+    Column("reopen_window_days", Integer, nullable=False, server_default="7"),
+    Column("contact_gap_minutes", Integer, nullable=False, server_default="30"),
+    Column("survey_kinds", JSON, nullable=False, server_default='["csat"]'),
 )
 
 users = Table(
@@ -58,7 +77,7 @@ users = Table(
     Column("tenant_id", ID, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
     Column("email", String(320), nullable=False),
     Column("display_name", String(200), nullable=False),
-    Column("role", role_type(), nullable=False),
+    Column("role", str_enum(Role), nullable=False),
     Column("password_hash", Text, nullable=True),
     Column("is_active", Boolean, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
@@ -84,7 +103,7 @@ api_tokens = Table(
     Column("id", ID, primary_key=True),
     Column("tenant_id", ID, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
     Column("name", String(200), nullable=False),
-    Column("role", role_type(), nullable=False),
+    Column("role", str_enum(Role), nullable=False),
     Column("secret_digest", String(64), nullable=False),
     Column("created_by", ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
@@ -106,6 +125,56 @@ audit_log = Table(
     Index("ix_audit_log_tenant_id_at", "tenant_id", "at"),
 )
 
+# The per-tenant event counter. Incrementing it takes a row lock held until commit, so events of
+# one tenant commit in seq order and a reader resuming "after seq N" can never skip one.
+event_counters = Table(
+    "event_counters",
+    metadata,
+    Column("tenant_id", ID, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("tenant_id", ID, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("type", String(60), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("tenant_id", ID, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(60), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("status", str_enum(OutboxStatus), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("available_at", UTCDateTime(), nullable=False),
+    Column("locked_until", UTCDateTime(), nullable=True),
+    Column("locked_by", String(80), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("done_at", UTCDateTime(), nullable=True),
+    Index("ix_outbox_status_available_at", "status", "available_at"),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("tenant_id", ID, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("event_types", JSON, nullable=False),
+    Column("secret", String(80), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_webhook_endpoints_tenant_id", "tenant_id"),
+)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 
@@ -120,4 +189,7 @@ def map_domain() -> None:
     mapper_registry.map_imperatively(LoginSession, login_sessions)
     mapper_registry.map_imperatively(ApiToken, api_tokens)
     mapper_registry.map_imperatively(AuditEntry, audit_log)
+    mapper_registry.map_imperatively(Event, events)
+    mapper_registry.map_imperatively(OutboxItem, outbox)
+    mapper_registry.map_imperatively(WebhookEndpoint, webhook_endpoints)
     _mapped = True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,10 +10,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from carepath.storage.repositories import (
     ApiTokenRepository,
     AuditRepository,
+    EventRepository,
     LoginSessionRepository,
+    OutboxRepository,
     TenantRepository,
     UserRepository,
+    WebhookRepository,
 )
+from carepath.ids import TenantId
+
+# Told, after a commit, the highest event seq each tenant reached in it (rings the doorbell).
+CommitHook = Callable[[dict[TenantId, int]], Awaitable[None]]
 
 
 class UnitOfWork:
@@ -25,23 +32,35 @@ class UnitOfWork:
     login_sessions: LoginSessionRepository
     api_tokens: ApiTokenRepository
     audit: AuditRepository
+    events: EventRepository
+    outbox: OutboxRepository
+    webhooks: WebhookRepository
 
     def __init__(
-        self, session_factory: Callable[[], AsyncSession], *, write: bool, is_sqlite: bool
+        self,
+        session_factory: Callable[[], AsyncSession],
+        *,
+        write: bool,
+        is_sqlite: bool,
+        on_commit: CommitHook | None = None,
     ) -> None:
         self._session_factory = session_factory
         self.write = write
-        self._is_sqlite = is_sqlite
+        self.is_sqlite = is_sqlite
+        self._on_commit = on_commit
 
     async def __aenter__(self) -> UnitOfWork:
         self.session = self._session_factory()
-        if self._is_sqlite:
+        if self.is_sqlite:
             await self.session.connection(execution_options={"carepath_write": self.write})
         self.tenants = TenantRepository(self.session)
         self.users = UserRepository(self.session)
         self.login_sessions = LoginSessionRepository(self.session)
         self.api_tokens = ApiTokenRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.events = EventRepository(self.session)
+        self.outbox = OutboxRepository(self.session)
+        self.webhooks = WebhookRepository(self.session)
         return self
 
     async def __aexit__(
@@ -55,6 +74,8 @@ class UnitOfWork:
                 await self.session.rollback()
             elif self.write:
                 await self.session.commit()
+                if self.events.appended and self._on_commit is not None:
+                    await self._on_commit(dict(self.events.appended))
             # A clean read needs neither: closing ends it and keeps loaded objects usable.
         finally:
             await self.session.close()

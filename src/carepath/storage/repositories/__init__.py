@@ -7,13 +7,21 @@ from carepath.storage.repositories.access import (
 )
 from carepath.storage.repositories.audit import AuditRepository
 from carepath.storage.repositories.base import Page
+from carepath.storage.repositories.events import (
+    EventRepository,
+    OutboxRepository,
+    WebhookRepository,
+)
 from carepath.storage.repositories.tenants import TenantRepository
 
 __all__ = [
     "ApiTokenRepository",
     "AuditRepository",
+    "EventRepository",
+    "OutboxRepository",
     "LoginSessionRepository",
     "Page",
     "TenantRepository",
     "UserRepository",
+    "WebhookRepository",
 ]

@@ -1,0 +1,48 @@
+"""The event stream: every change as a typed event with a per-tenant, gap-free, increasing seq."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from carepath.domain.clock import utcnow
+from carepath.ids import TenantId
+
+
+class EventType(enum.StrEnum):
+    MESSAGE_CREATED = "message.created"
+    CASE_CREATED = "case.created"
+    CASE_UPDATED = "case.updated"
+    CASE_ASSIGNED = "case.assigned"
+    CASE_RESOLVED = "case.resolved"
+    CASE_REOPENED = "case.reopened"
+    CONTACT_STARTED = "contact.started"
+    CUSTOMER_CREATED = "customer.created"
+    CUSTOMER_UPDATED = "customer.updated"
+    CUSTOMER_MERGED = "customer.merged"
+    CUSTOMER_UNMERGED = "customer.unmerged"
+    JOURNEY_EVENT = "journey.event"
+    SURVEY_SENT = "survey.sent"
+    SURVEY_ANSWERED = "survey.answered"
+    NOTE_ADDED = "note.added"
+
+
+@dataclass(eq=False)
+class Event:
+    """Written by actions in the same transaction as the change it describes; never edited."""
+
+    tenant_id: TenantId
+    seq: int
+    type: str
+    payload: dict[str, Any]
+    created_at: datetime = field(default_factory=utcnow)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "id": self.seq,
+            "type": self.type,
+            "at": self.created_at.isoformat(),
+            "data": self.payload,
+        }

@@ -1,0 +1,126 @@
+"""The event stream, the outbox and webhook endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, or_, select, update
+
+from carepath.domain.events import Event
+from carepath.domain.outbox import OutboxItem, OutboxStatus
+from carepath.domain.webhooks import WebhookEndpoint
+from carepath.ids import TenantId
+from carepath.storage.repositories.base import Page, Repository
+from carepath.storage.tables import event_counters, events, outbox, webhook_endpoints
+
+WEBHOOK_KIND = "webhook"
+
+
+class EventRepository(Repository):
+    """Appends take the tenant's counter row lock until commit; see tables.event_counters."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.appended: dict[TenantId, int] = {}
+        self._endpoints: dict[TenantId, list[WebhookEndpoint]] = {}
+
+    async def start_counter(self, tenant_id: TenantId) -> None:
+        await self.session.execute(insert(event_counters).values(tenant_id=tenant_id, last_seq=0))
+
+    async def append(self, tenant_id: TenantId, type_: str, payload: dict[str, Any]) -> Event:
+        seq = (
+            await self.session.execute(
+                update(event_counters)
+                .where(event_counters.c.tenant_id == tenant_id)
+                .values(last_seq=event_counters.c.last_seq + 1)
+                .returning(event_counters.c.last_seq)
+            )
+        ).scalar_one()
+        event = Event(tenant_id=tenant_id, seq=int(seq), type=type_, payload=payload)
+        self.session.add(event)
+        self.appended[tenant_id] = event.seq
+        for endpoint in await self._webhooks(tenant_id):
+            if endpoint.wants(type_):
+                self.session.add(
+                    OutboxItem(
+                        tenant_id=tenant_id,
+                        kind=WEBHOOK_KIND,
+                        payload={"endpoint_id": endpoint.id, "seq": event.seq},
+                    )
+                )
+        return event
+
+    async def _webhooks(self, tenant_id: TenantId) -> list[WebhookEndpoint]:
+        if tenant_id not in self._endpoints:
+            query = select(WebhookEndpoint).where(
+                webhook_endpoints.c.tenant_id == tenant_id, webhook_endpoints.c.active.is_(True)
+            )
+            self._endpoints[tenant_id] = list((await self.session.scalars(query)).all())
+        return self._endpoints[tenant_id]
+
+    async def after(self, tenant_id: TenantId, seq: int, *, limit: int) -> Sequence[Event]:
+        query = (
+            select(Event)
+            .where(events.c.tenant_id == tenant_id, events.c.seq > seq)
+            .order_by(events.c.seq)
+            .limit(limit)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def get(self, tenant_id: TenantId, seq: int) -> Event | None:
+        return await self.session.get(Event, (tenant_id, seq))
+
+    async def last_seq(self, tenant_id: TenantId) -> int:
+        query = select(event_counters.c.last_seq).where(event_counters.c.tenant_id == tenant_id)
+        return int((await self.session.execute(query)).scalar_one_or_none() or 0)
+
+
+class OutboxRepository(Repository):
+    async def claim(
+        self, *, worker: str, now: datetime, lease: timedelta, limit: int, skip_locked: bool
+    ) -> list[OutboxItem]:
+        """Lease up to `limit` due items to `worker`. An expired lease (a crashed worker) is due."""
+        query = (
+            select(OutboxItem)
+            .where(
+                outbox.c.status == OutboxStatus.PENDING,
+                outbox.c.available_at <= now,
+                or_(outbox.c.locked_until.is_(None), outbox.c.locked_until < now),
+            )
+            .order_by(outbox.c.available_at)
+            .limit(limit)
+        )
+        if skip_locked:
+            # Several workers on PostgreSQL each take different rows, never the same one.
+            query = query.with_for_update(skip_locked=True)
+        items = list((await self.session.scalars(query)).all())
+        for item in items:
+            item.claim(worker, now, lease)
+        return items
+
+    async def get(self, item_id: str) -> OutboxItem | None:
+        return await self.session.get(OutboxItem, item_id, with_for_update=False)
+
+    async def list(
+        self, tenant_id: TenantId, *, status: OutboxStatus | None, limit: int, cursor: str | None
+    ) -> Page[OutboxItem]:
+        query = select(OutboxItem).where(outbox.c.tenant_id == tenant_id)
+        if status is not None:
+            query = query.where(outbox.c.status == status)
+        return await self.page(query, outbox.c.id, limit=limit, cursor=cursor)
+
+
+class WebhookRepository(Repository):
+    async def get(self, tenant_id: TenantId, endpoint_id: str) -> WebhookEndpoint | None:
+        query = select(WebhookEndpoint).where(
+            webhook_endpoints.c.tenant_id == tenant_id, webhook_endpoints.c.id == endpoint_id
+        )
+        return (await self.session.scalars(query)).first()
+
+    async def list(
+        self, tenant_id: TenantId, *, limit: int, cursor: str | None
+    ) -> Page[WebhookEndpoint]:
+        query = select(WebhookEndpoint).where(webhook_endpoints.c.tenant_id == tenant_id)
+        return await self.page(query, webhook_endpoints.c.id, limit=limit, cursor=cursor)
