@@ -10,6 +10,13 @@ TenantId = NewType("TenantId", str)
 UserId = NewType("UserId", str)
 ApiTokenId = NewType("ApiTokenId", str)
 SessionId = NewType("SessionId", str)
+CustomerId = NewType("CustomerId", str)
+IdentityId = NewType("IdentityId", str)
+CaseId = NewType("CaseId", str)
+ContactId = NewType("ContactId", str)
+MessageId = NewType("MessageId", str)
+JourneyEventId = NewType("JourneyEventId", str)
+MergeId = NewType("MergeId", str)
 
 # Prefixes make a stray id in a log or a support ticket self-explaining.
 PREFIXES = {
@@ -18,6 +25,16 @@ PREFIXES = {
     "api_token": "tok",
     "session": "ses",
     "audit": "aud",
+    "outbox": "obx",
+    "webhook": "whk",
+    "survey": "svy",
+    "customer": "cus",
+    "identity": "idn",
+    "case": "case",
+    "contact": "con",
+    "message": "msg",
+    "journey_event": "jev",
+    "merge": "mrg",
 }
 
 

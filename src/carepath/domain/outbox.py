@@ -1,4 +1,4 @@
-"""The transactional outbox: work to do after a commit (deliveries, webhooks), done at least once."""
+"""The transactional outbox: work to do after a commit (deliveries, webhooks), at least once."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ ALL_EVENTS = "*"
 
 
 def sign_webhook(secret: str, timestamp: int, body: bytes) -> str:
-    """`t=<unix>,v1=<hex hmac-sha256 of "<t>." + body>`: the timestamp inside the MAC stops replays."""
+    """`t=<unix>,v1=<hex hmac-sha256 of "<t>." + body>`; the signed timestamp stops replays."""
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={mac}"
 

@@ -7,17 +7,25 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carepath.ids import TenantId
 from carepath.storage.repositories import (
     ApiTokenRepository,
     AuditRepository,
+    CaseRepository,
+    ContactRepository,
+    CustomerRepository,
     EventRepository,
+    IdentityRepository,
+    JourneyRepository,
     LoginSessionRepository,
+    MergeRepository,
+    MessageRepository,
     OutboxRepository,
+    SurveyRepository,
     TenantRepository,
     UserRepository,
     WebhookRepository,
 )
-from carepath.ids import TenantId
 
 # Told, after a commit, the highest event seq each tenant reached in it (rings the doorbell).
 CommitHook = Callable[[dict[TenantId, int]], Awaitable[None]]
@@ -35,6 +43,14 @@ class UnitOfWork:
     events: EventRepository
     outbox: OutboxRepository
     webhooks: WebhookRepository
+    customers: CustomerRepository
+    identities: IdentityRepository
+    merges: MergeRepository
+    cases: CaseRepository
+    contacts: ContactRepository
+    messages: MessageRepository
+    journey: JourneyRepository
+    surveys: SurveyRepository
 
     def __init__(
         self,
@@ -61,6 +77,14 @@ class UnitOfWork:
         self.events = EventRepository(self.session)
         self.outbox = OutboxRepository(self.session)
         self.webhooks = WebhookRepository(self.session)
+        self.customers = CustomerRepository(self.session)
+        self.identities = IdentityRepository(self.session)
+        self.merges = MergeRepository(self.session)
+        self.cases = CaseRepository(self.session)
+        self.contacts = ContactRepository(self.session)
+        self.messages = MessageRepository(self.session)
+        self.journey = JourneyRepository(self.session)
+        self.surveys = SurveyRepository(self.session)
         return self
 
     async def __aexit__(

@@ -7,6 +7,19 @@ from carepath.storage.repositories.access import (
 )
 from carepath.storage.repositories.audit import AuditRepository
 from carepath.storage.repositories.base import Page
+from carepath.storage.repositories.cases import (
+    CaseFilter,
+    CaseRepository,
+    ContactRepository,
+    JourneyRepository,
+    MessageRepository,
+    SurveyRepository,
+)
+from carepath.storage.repositories.customers import (
+    CustomerRepository,
+    IdentityRepository,
+    MergeRepository,
+)
 from carepath.storage.repositories.events import (
     EventRepository,
     OutboxRepository,
@@ -17,10 +30,19 @@ from carepath.storage.repositories.tenants import TenantRepository
 __all__ = [
     "ApiTokenRepository",
     "AuditRepository",
+    "CaseFilter",
+    "CaseRepository",
+    "ContactRepository",
+    "CustomerRepository",
     "EventRepository",
-    "OutboxRepository",
+    "IdentityRepository",
+    "JourneyRepository",
     "LoginSessionRepository",
+    "MergeRepository",
+    "MessageRepository",
+    "OutboxRepository",
     "Page",
+    "SurveyRepository",
     "TenantRepository",
     "UserRepository",
     "WebhookRepository",

@@ -100,13 +100,33 @@ class OutboxRepository(Repository):
             item.claim(worker, now, lease)
         return items
 
-    async def get(self, item_id: str) -> OutboxItem | None:
-        return await self.session.get(OutboxItem, item_id, with_for_update=False)
+    async def get(self, item_id: str, *, lock: bool = False) -> OutboxItem | None:
+        """`lock` holds the row until commit (PostgreSQL), so a read-then-write cannot race."""
+        return await self.session.get(OutboxItem, item_id, with_for_update=lock)
 
     async def list(
         self, tenant_id: TenantId, *, status: OutboxStatus | None, limit: int, cursor: str | None
     ) -> Page[OutboxItem]:
         query = select(OutboxItem).where(outbox.c.tenant_id == tenant_id)
+        if status is not None:
+            query = query.where(outbox.c.status == status)
+        return await self.page(query, outbox.c.id, limit=limit, cursor=cursor)
+
+    async def list_for_webhook(
+        self,
+        tenant_id: TenantId,
+        endpoint_id: str,
+        *,
+        status: OutboxStatus | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[OutboxItem]:
+        """The deliveries queued for one endpoint, oldest first."""
+        query = select(OutboxItem).where(
+            outbox.c.tenant_id == tenant_id,
+            outbox.c.kind == WEBHOOK_KIND,
+            outbox.c.payload["endpoint_id"].as_string() == endpoint_id,
+        )
         if status is not None:
             query = query.where(outbox.c.status == status)
         return await self.page(query, outbox.c.id, limit=limit, cursor=cursor)

@@ -1,0 +1,224 @@
+"""do_ingest_inbound: the single entry for every customer message, from every channel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+
+from carepath.actions.payloads import (
+    case_payload,
+    contact_payload,
+    customer_payload,
+    message_payload,
+)
+from carepath.domain.cases import Case, CaseStatus
+from carepath.domain.contacts import Contact, Handler
+from carepath.domain.customers import Customer
+from carepath.domain.events import EventType
+from carepath.domain.identities import Identity
+from carepath.domain.journey import JourneyEvent, JourneyEventType
+from carepath.domain.messages import AuthorKind, Direction, InboundMessage, Message
+from carepath.domain.tenants import Tenant
+from carepath.errors import NotFound
+from carepath.storage import Database, UnitOfWork
+
+# Concurrent first messages from one new sender race on the identity and message unique keys;
+# the loser retries and finds what the winner stored.
+MAX_ATTEMPTS = 4
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    message: Message
+    case: Case
+    customer: Customer
+    contact: Contact
+    duplicate: bool  # a provider retry: nothing was written
+    new_case: bool
+    new_customer: bool
+
+
+async def do_ingest_inbound(db: Database, inbound: InboundMessage) -> IngestResult:
+    """Store a customer's message in ONE transaction, idempotent on (tenant, channel, external id):
+    resolve or create the customer, thread into their open case across channels (explicit
+    references win) or open one, open or continue the contact, store the message, record the
+    journey event and the stream events."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            async with db.uow() as uow:
+                return await _ingest(uow, inbound)
+        except IntegrityError:
+            if attempt == MAX_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _ingest(uow: UnitOfWork, inbound: InboundMessage) -> IngestResult:
+    tenant = await uow.tenants.get(inbound.tenant_id)
+    if tenant is None:
+        raise NotFound("tenant not found", kind="tenant")
+    if inbound.external_id:
+        stored = await uow.messages.by_external_id(tenant.id, inbound.channel, inbound.external_id)
+        if stored is not None:
+            return await _replay(uow, tenant, stored)
+    now = inbound.received_at
+    customer, new_customer = await _resolve_customer(uow, tenant, inbound)
+    case, new_case = await _thread(uow, tenant, customer, inbound)
+    contact = await _contact(uow, tenant, case, inbound)
+    message = Message.create(
+        tenant_id=tenant.id,
+        case_id=case.id,
+        customer_id=customer.id,
+        contact_id=contact.id,
+        channel=inbound.channel,
+        direction=Direction.INBOUND,
+        author_kind=AuthorKind.CUSTOMER,
+        text=inbound.text,
+        external_id=inbound.external_id,
+        attachments=inbound.attachments,
+        properties=inbound.properties,
+        now=now,
+    )
+    uow.messages.add(message)
+    uow.journey.add(
+        JourneyEvent.record(
+            tenant_id=tenant.id,
+            customer_id=customer.id,
+            type=JourneyEventType.MESSAGE,
+            name=f"{inbound.channel.value}_message",
+            channel=inbound.channel,
+            occurred_at=now,
+            case_id=case.id,
+            contact_id=contact.id,
+            now=now,
+        )
+    )
+    await uow.flush()
+    await uow.events.append(tenant.id, EventType.MESSAGE_CREATED, message_payload(message))
+    return IngestResult(
+        message=message,
+        case=case,
+        customer=customer,
+        contact=contact,
+        duplicate=False,
+        new_case=new_case,
+        new_customer=new_customer,
+    )
+
+
+async def _replay(uow: UnitOfWork, tenant: Tenant, stored: Message) -> IngestResult:
+    case = await uow.cases.get(tenant.id, stored.case_id)
+    customer = await uow.customers.get(tenant.id, stored.customer_id)
+    contact = await uow.contacts.get(tenant.id, stored.contact_id) if stored.contact_id else None
+    if case is None or customer is None or contact is None:
+        raise AssertionError(f"message {stored.id} refers to a missing case, customer or contact")
+    return IngestResult(
+        message=stored,
+        case=case,
+        customer=customer,
+        contact=contact,
+        duplicate=True,
+        new_case=False,
+        new_customer=False,
+    )
+
+
+async def _resolve_customer(
+    uow: UnitOfWork, tenant: Tenant, inbound: InboundMessage
+) -> tuple[Customer, bool]:
+    """The customer behind the sender identity (the live one, after merges), or a new one.
+    Other identities the message carries (an email's display address, a verified app id) are
+    linked to that customer when nobody owns them yet."""
+    owner: Customer | None = None
+    unknown = []
+    for ref in inbound.identities:
+        identity = await uow.identities.find(tenant.id, ref.kind, ref.value)
+        if identity is None:
+            unknown.append(ref)
+        elif owner is None:
+            owner = await uow.customers.live(tenant.id, identity.customer_id)
+    created = owner is None
+    if owner is None:
+        traits = {"name": inbound.sender_name} if inbound.sender_name else None
+        owner = Customer.create(tenant.id, traits=traits, now=inbound.received_at)
+        uow.customers.add(owner)
+        await uow.flush()
+        await uow.events.append(tenant.id, EventType.CUSTOMER_CREATED, customer_payload(owner))
+    elif owner.name is None and inbound.sender_name:
+        owner.apply_traits({"name": inbound.sender_name}, inbound.received_at)
+    for ref in unknown:
+        verified = inbound.sender_verified and ref == inbound.sender
+        uow.identities.add(
+            Identity(
+                tenant_id=tenant.id,
+                customer_id=owner.id,
+                kind=ref.kind,
+                value=ref.value,
+                verified=verified,
+                created_at=inbound.received_at,
+            )
+        )
+    return owner, created
+
+
+async def _thread(
+    uow: UnitOfWork, tenant: Tenant, customer: Customer, inbound: InboundMessage
+) -> tuple[Case, bool]:
+    now = inbound.received_at
+    cluster = await uow.customers.cluster_ids(tenant.id, customer.id)
+    case = await _explicit_case(uow, tenant, inbound, cluster)
+    if case is None:
+        case = await uow.cases.latest_for_customers(tenant.id, cluster)
+    if case is not None and case.may_continue(now, tenant.reopen_window):
+        if not case.is_open:
+            case.reopen(now)
+            await uow.events.append(tenant.id, EventType.CASE_REOPENED, case_payload(case))
+        elif case.on_customer_message(now):
+            await uow.events.append(tenant.id, EventType.CASE_UPDATED, case_payload(case))
+        if case.channel != inbound.channel:
+            case.move_to_channel(inbound.channel, now)
+        case.updated_at = now
+        return case, False
+    case = Case.open(tenant.id, customer.id, inbound.channel, segment=customer.segment, now=now)
+    uow.cases.add(case)
+    await uow.flush()
+    await uow.events.append(tenant.id, EventType.CASE_CREATED, case_payload(case))
+    return case, True
+
+
+async def _explicit_case(
+    uow: UnitOfWork, tenant: Tenant, inbound: InboundMessage, cluster: Sequence[str]
+) -> Case | None:
+    """A case the message itself points at: the widget's case id, or a reply's references.
+    A case id must belong to this customer; a reference to one of our own messages proves the
+    thread by itself (a customer may answer an email from another address)."""
+    if inbound.case_id is not None:
+        case = await uow.cases.get(tenant.id, inbound.case_id)
+        if case is not None and case.customer_id in cluster:
+            return case
+    if inbound.thread_refs:
+        referenced = await uow.messages.referenced(tenant.id, inbound.thread_refs)
+        if referenced is not None:
+            return await uow.cases.get(tenant.id, referenced.case_id)
+    return None
+
+
+async def _contact(uow: UnitOfWork, tenant: Tenant, case: Case, inbound: InboundMessage) -> Contact:
+    now = inbound.received_at
+    contact = await uow.contacts.latest_open(tenant.id, case.id, inbound.channel)
+    if contact is not None and contact.is_active(now, tenant.contact_gap):
+        contact.touch(now)
+        return contact
+    if contact is not None:
+        contact.close(contact.last_activity_at)
+    # While the case is in the bot stage the assistant handles the contact; routing hands it on.
+    handler = Handler.ASSISTANT if case.status is CaseStatus.BOT else Handler.AGENT
+    contact = Contact.start(
+        tenant.id, case.customer_id, case.id, inbound.channel, handled_by=handler, now=now
+    )
+    uow.contacts.add(contact)
+    await uow.flush()
+    await uow.events.append(tenant.id, EventType.CONTACT_STARTED, contact_payload(contact))
+    return contact

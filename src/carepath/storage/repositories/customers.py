@@ -1,0 +1,99 @@
+"""Customers, their identities and merges."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select
+
+from carepath.domain.customers import Customer, CustomerMerge
+from carepath.domain.identities import Identity, IdentityKind
+from carepath.ids import CustomerId, TenantId
+from carepath.storage.repositories.base import Page, Repository
+from carepath.storage.tables import customer_merges, customers, identities
+
+
+class CustomerRepository(Repository):
+    async def get(self, tenant_id: TenantId, customer_id: str) -> Customer | None:
+        query = select(Customer).where(
+            customers.c.tenant_id == tenant_id, customers.c.id == customer_id
+        )
+        return (await self.session.scalars(query)).first()
+
+    async def get_for_update(self, tenant_id: TenantId, customer_id: str) -> Customer | None:
+        query = (
+            select(Customer)
+            .where(customers.c.tenant_id == tenant_id, customers.c.id == customer_id)
+            .with_for_update()
+        )
+        return (await self.session.scalars(query)).first()
+
+    async def live(self, tenant_id: TenantId, customer_id: str) -> Customer | None:
+        """The customer, or the one it was merged into: where new activity belongs."""
+        customer = await self.get(tenant_id, customer_id)
+        if customer is not None and customer.merged_into is not None:
+            return await self.get(tenant_id, customer.merged_into)
+        return customer
+
+    async def cluster_ids(self, tenant_id: TenantId, customer_id: CustomerId) -> list[CustomerId]:
+        """The customer and every customer merged into it: whose history it shows."""
+        query = select(customers.c.id).where(
+            customers.c.tenant_id == tenant_id,
+            or_(customers.c.id == customer_id, customers.c.merged_into == customer_id),
+        )
+        return [CustomerId(row) for row in (await self.session.scalars(query)).all()]
+
+    async def list(
+        self, tenant_id: TenantId, *, limit: int, cursor: str | None, segment: str | None = None
+    ) -> Page[Customer]:
+        query = select(Customer).where(
+            customers.c.tenant_id == tenant_id, customers.c.merged_into.is_(None)
+        )
+        if segment is not None:
+            query = query.where(customers.c.segment == segment)
+        return await self.page(query, customers.c.id, limit=limit, cursor=cursor)
+
+
+class IdentityRepository(Repository):
+    async def find(self, tenant_id: TenantId, kind: IdentityKind, value: str) -> Identity | None:
+        query = select(Identity).where(
+            identities.c.tenant_id == tenant_id,
+            identities.c.kind == kind,
+            identities.c.value == value,
+        )
+        return (await self.session.scalars(query)).first()
+
+    async def of_customers(
+        self, tenant_id: TenantId, customer_ids: Sequence[str]
+    ) -> Sequence[Identity]:
+        query = (
+            select(Identity)
+            .where(identities.c.tenant_id == tenant_id, identities.c.customer_id.in_(customer_ids))
+            .order_by(identities.c.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def search(self, tenant_id: TenantId, value: str, *, limit: int) -> Sequence[Identity]:
+        """Exact match on any kind (values are stored normalized; the caller normalizes too)."""
+        query = (
+            select(Identity)
+            .where(identities.c.tenant_id == tenant_id, identities.c.value == value)
+            .limit(limit)
+        )
+        return (await self.session.scalars(query)).all()
+
+
+class MergeRepository(Repository):
+    async def get(self, tenant_id: TenantId, merge_id: str) -> CustomerMerge | None:
+        query = select(CustomerMerge).where(
+            customer_merges.c.tenant_id == tenant_id, customer_merges.c.id == merge_id
+        )
+        return (await self.session.scalars(query)).first()
+
+    async def active_for_merged(self, tenant_id: TenantId, merged_id: str) -> CustomerMerge | None:
+        query = select(CustomerMerge).where(
+            customer_merges.c.tenant_id == tenant_id,
+            customer_merges.c.merged_id == merged_id,
+            customer_merges.c.undone_at.is_(None),
+        )
+        return (await self.session.scalars(query)).first()
