@@ -45,7 +45,14 @@ class Permission(enum.StrEnum):
     READ_USERS = "read_users"
     MANAGE_USERS = "manage_users"
     MANAGE_TOKENS = "manage_tokens"
+    MANAGE_WEBHOOKS = "manage_webhooks"
     READ_AUDIT = "read_audit"
+    READ_CUSTOMERS = "read_customers"
+    UPDATE_CUSTOMERS = "update_customers"
+    MERGE_CUSTOMERS = "merge_customers"
+    READ_CASES = "read_cases"
+    WORK_CASES = "work_cases"
+    ASSIGN_CASES = "assign_cases"
 
 
 # The least role that holds each permission; roles include those below them (types.Role).
@@ -54,7 +61,17 @@ _REQUIRED_ROLE: dict[Permission, Role] = {
     Permission.READ_USERS: Role.SUPERVISOR,
     Permission.MANAGE_USERS: Role.ADMIN,
     Permission.MANAGE_TOKENS: Role.ADMIN,
+    Permission.MANAGE_WEBHOOKS: Role.ADMIN,
     Permission.READ_AUDIT: Role.ADMIN,
+    Permission.READ_CUSTOMERS: Role.AGENT,
+    # Trait edits and identify/track from a backend token: agents keep profiles current.
+    Permission.UPDATE_CUSTOMERS: Role.AGENT,
+    # Agents are the first to spot a duplicate (same person on email and phone); every merge
+    # is audited and can be undone, so it needs no supervisor.
+    Permission.MERGE_CUSTOMERS: Role.AGENT,
+    Permission.READ_CASES: Role.AGENT,
+    Permission.WORK_CASES: Role.AGENT,
+    Permission.ASSIGN_CASES: Role.SUPERVISOR,
 }
 
 

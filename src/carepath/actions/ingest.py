@@ -13,6 +13,7 @@ from carepath.actions.payloads import (
     customer_payload,
     message_payload,
 )
+from carepath.actions.surveys import record_answer
 from carepath.domain.cases import Case, CaseStatus
 from carepath.domain.contacts import Contact, Handler
 from carepath.domain.customers import Customer
@@ -34,7 +35,7 @@ class IngestResult:
     message: Message
     case: Case
     customer: Customer
-    contact: Contact
+    contact: Contact | None  # None for a survey answer, which starts no contact
     duplicate: bool  # a provider retry: nothing was written
     new_case: bool
     new_customer: bool
@@ -65,13 +66,14 @@ async def _ingest(uow: UnitOfWork, inbound: InboundMessage) -> IngestResult:
             return await _replay(uow, tenant, stored)
     now = inbound.received_at
     customer, new_customer = await _resolve_customer(uow, tenant, inbound)
-    case, new_case = await _thread(uow, tenant, customer, inbound)
-    contact = await _contact(uow, tenant, case, inbound)
+    case, new_case, survey_answer = await _thread(uow, tenant, customer, inbound)
+    # A survey answer is part of the finished contact, not a new one (it would count as a repeat).
+    contact = None if survey_answer else await _contact(uow, tenant, case, inbound)
     message = Message.create(
         tenant_id=tenant.id,
         case_id=case.id,
         customer_id=customer.id,
-        contact_id=contact.id,
+        contact_id=contact.id if contact else None,
         channel=inbound.channel,
         direction=Direction.INBOUND,
         author_kind=AuthorKind.CUSTOMER,
@@ -82,19 +84,20 @@ async def _ingest(uow: UnitOfWork, inbound: InboundMessage) -> IngestResult:
         now=now,
     )
     uow.messages.add(message)
-    uow.journey.add(
-        JourneyEvent.record(
-            tenant_id=tenant.id,
-            customer_id=customer.id,
-            type=JourneyEventType.MESSAGE,
-            name=f"{inbound.channel.value}_message",
-            channel=inbound.channel,
-            occurred_at=now,
-            case_id=case.id,
-            contact_id=contact.id,
-            now=now,
+    if contact is not None:
+        uow.journey.add(
+            JourneyEvent.record(
+                tenant_id=tenant.id,
+                customer_id=customer.id,
+                type=JourneyEventType.MESSAGE,
+                name=f"{inbound.channel.value}_message",
+                channel=inbound.channel,
+                occurred_at=now,
+                case_id=case.id,
+                contact_id=contact.id,
+                now=now,
+            )
         )
-    )
     await uow.flush()
     await uow.events.append(tenant.id, EventType.MESSAGE_CREATED, message_payload(message))
     return IngestResult(
@@ -112,7 +115,7 @@ async def _replay(uow: UnitOfWork, tenant: Tenant, stored: Message) -> IngestRes
     case = await uow.cases.get(tenant.id, stored.case_id)
     customer = await uow.customers.get(tenant.id, stored.customer_id)
     contact = await uow.contacts.get(tenant.id, stored.contact_id) if stored.contact_id else None
-    if case is None or customer is None or contact is None:
+    if case is None or customer is None:
         raise AssertionError(f"message {stored.id} refers to a missing case, customer or contact")
     return IngestResult(
         message=stored,
@@ -165,12 +168,16 @@ async def _resolve_customer(
 
 async def _thread(
     uow: UnitOfWork, tenant: Tenant, customer: Customer, inbound: InboundMessage
-) -> tuple[Case, bool]:
+) -> tuple[Case, bool, bool]:
+    """The case this message belongs to; whether it is new; whether the message answers a
+    survey (then the case stays resolved)."""
     now = inbound.received_at
     cluster = await uow.customers.cluster_ids(tenant.id, customer.id)
     case = await _explicit_case(uow, tenant, inbound, cluster)
     if case is None:
         case = await uow.cases.latest_for_customers(tenant.id, cluster)
+    if case is not None and await _answers_survey(uow, case, inbound):
+        return case, False, True  # "5" after "how did we do?" is an answer, not a new problem
     if case is not None and case.may_continue(now, tenant.reopen_window):
         if not case.is_open:
             case.reopen(now)
@@ -180,12 +187,25 @@ async def _thread(
         if case.channel != inbound.channel:
             case.move_to_channel(inbound.channel, now)
         case.updated_at = now
-        return case, False
+        return case, False, False
     case = Case.open(tenant.id, customer.id, inbound.channel, segment=customer.segment, now=now)
     uow.cases.add(case)
     await uow.flush()
     await uow.events.append(tenant.id, EventType.CASE_CREATED, case_payload(case))
-    return case, True
+    return case, True, False
+
+
+async def _answers_survey(uow: UnitOfWork, case: Case, inbound: InboundMessage) -> bool:
+    if case.is_open:
+        return False
+    survey = await uow.surveys.latest_open(case.tenant_id, case.id, inbound.received_at)
+    if survey is None or survey.channel != inbound.channel:
+        return False
+    answers = survey.reply_as_answer(inbound.text)
+    if answers is None:
+        return False
+    await record_answer(uow, survey, answers, inbound.received_at)
+    return True
 
 
 async def _explicit_case(

@@ -1,5 +1,6 @@
 """The pure model of carepath: entities, value objects and their rules. No I/O, no frameworks."""
 
+from carepath.domain.attachments import Attachment
 from carepath.domain.audit import AuditEntry
 from carepath.domain.cases import (
     Case,
@@ -20,7 +21,6 @@ from carepath.domain.identities import Identity, IdentityKind, IdentityRef, norm
 from carepath.domain.journey import JourneyEvent, JourneyEventType
 from carepath.domain.masking import mask_card_numbers, mask_in
 from carepath.domain.messages import (
-    Attachment,
     AuthorKind,
     DeliveryStatus,
     Direction,

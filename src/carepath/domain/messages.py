@@ -6,12 +6,12 @@ Card numbers are masked when either is built, so no unmasked text can be stored 
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from carepath.domain.attachments import Attachment
 from carepath.domain.clock import ensure_aware, utcnow
 from carepath.domain.contacts import Channel
 from carepath.domain.identities import IdentityKind, IdentityRef
@@ -22,14 +22,13 @@ from carepath.ids import CaseId, ContactId, CustomerId, MessageId, TenantId, new
 
 MAX_TEXT_LENGTH = 20_000
 MAX_PROPERTIES_BYTES = 32 * 1024
-MAX_EXTERNAL_ID_LENGTH = 512
-MAX_FILENAME_LENGTH = 255
+# Both match the storage columns, so an over-long value fails here, clearly, not in the database.
+MAX_EXTERNAL_ID_LENGTH = 255
+MAX_AUTHOR_ID_LENGTH = 40
 MAX_SENDER_NAME_LENGTH = 200
 # RFC 5322 caps a header line at 998 characters; a longer reference is not one.
 MAX_THREAD_REF_LENGTH = 998
 MAX_THREAD_REFS = 100
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-_CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,126}/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}")
 
 # Channels whose sender can only be one kind of identity.
 _SENDER_KINDS: Mapping[Channel, IdentityKind] = {
@@ -74,61 +73,6 @@ _DELIVERY_RANK = {
     DeliveryStatus.DELIVERED: 2,
     DeliveryStatus.READ: 3,
 }
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """A file sent with a message: its metadata, and whether it was stored or why not."""
-
-    filename: str
-    content_type: str
-    size: int
-    sha256: str | None = None
-    stored: bool = False
-    rejected_reason: str | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "filename", _clean_filename(self.filename))
-        content_type = self.content_type.split(";", 1)[0].strip().lower()
-        if not _CONTENT_TYPE.fullmatch(content_type):
-            raise InvalidInput(
-                f"not a media type: {self.content_type!r}", field="attachments.content_type"
-            )
-        object.__setattr__(self, "content_type", content_type)
-        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size < 0:
-            raise InvalidInput("an attachment size is a whole number of bytes", field="size")
-        if self.sha256 is not None and not _SHA256.fullmatch(self.sha256):
-            raise InvalidInput("sha256 is 64 lowercase hex digits", field="attachments.sha256")
-        if self.stored and (self.sha256 is None or self.rejected_reason is not None):
-            raise InvalidInput(
-                "a stored attachment has a sha256 and no rejection", field="attachments"
-            )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "filename": self.filename,
-            "content_type": self.content_type,
-            "size": self.size,
-            "sha256": self.sha256,
-            "stored": self.stored,
-            "rejected_reason": self.rejected_reason,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Attachment:
-        try:
-            return cls(
-                filename=data["filename"],
-                content_type=data["content_type"],
-                size=data["size"],
-                sha256=data.get("sha256"),
-                stored=bool(data.get("stored", False)),
-                rejected_reason=data.get("rejected_reason"),
-            )
-        except (KeyError, AttributeError, TypeError) as exc:
-            raise InvalidInput(
-                "an attachment needs filename, content_type and size", field="attachments"
-            ) from exc
 
 
 @dataclass(eq=False)
@@ -231,6 +175,10 @@ class Message:
             )
         if self.author_kind is AuthorKind.AGENT and not self.author_id:
             raise InvalidInput("an agent's message names its author", field="author_id")
+        if self.author_id is not None and len(self.author_id) > MAX_AUTHOR_ID_LENGTH:
+            raise InvalidInput(
+                f"an author id is at most {MAX_AUTHOR_ID_LENGTH} characters", field="author_id"
+            )
         if self.is_internal_note and self.direction is not Direction.OUTBOUND:
             raise InvalidInput("an internal note is never from the customer", field="direction")
 
@@ -344,17 +292,3 @@ def _clean_sender_name(name: str | None) -> str | None:
     value = "".join(char for char in value if char.isprintable())
     # A display name comes from the provider and is only shown: cut it rather than refuse it.
     return value[:MAX_SENDER_NAME_LENGTH] or None
-
-
-def _clean_filename(filename: str) -> str:
-    # Only the last path part: a client-chosen "../../x" must never reach a file system.
-    name = re.split(r"[/\\]", filename)[-1]
-    name = "".join(char for char in mask_card_numbers(name) if char.isprintable()).strip()
-    if not name or name in (".", ".."):
-        name = "attachment"
-    if len(name) > MAX_FILENAME_LENGTH:
-        # Cut the stem, not the extension, so the file still opens with the right program.
-        _, dot, ext = name.rpartition(".")
-        suffix = dot + ext if dot and len(ext) <= 16 else ""
-        name = name[: MAX_FILENAME_LENGTH - len(suffix)] + suffix
-    return name
