@@ -61,3 +61,16 @@ class ConfigurationError(CarepathError):
     """Settings or environment that cannot work; raised at start, before serving anything."""
 
     code = "configuration_error"
+
+
+class DeliveryFailed(CarepathError):
+    """Background work (a webhook, a message to a provider) did not get through this time.
+
+    `retryable` says whether trying again later can help (a timeout, a 503) or not (a 404).
+    """
+
+    code = "delivery_failed"
+
+    def __init__(self, message: str, *, retryable: bool, **data: Any) -> None:
+        super().__init__(message, retryable=retryable, **data)
+        self.retryable = retryable

@@ -55,6 +55,11 @@ class Settings(BaseSettings):
     log_json: bool = Field(default=False, description="Log one JSON object per line.")
     log_level: str = Field(default="INFO")
     db_pool_size: Annotated[int, Field(gt=0)] = Field(default=10)
+    run_worker: bool = Field(
+        default=True,
+        description="Run the outbox worker (webhooks, deliveries) inside each server process; "
+        "off when `carepath worker` runs on its own.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -13,14 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_SECRET
-
-CAREPATH = [sys.executable, "-m", "carepath.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.processes import CAREPATH, free_port, running_server
 
 
 @pytest.fixture
@@ -87,45 +78,6 @@ def test_unknown_tenant_is_reported_with_what_to_do(env: dict[str, str]) -> None
     assert result.returncode == 1
     assert "no tenant 'nope'" in result.stderr
     assert "carepath tenant list" in result.stderr
-
-
-class running_server:  # noqa: N801 - reads as a statement: `with running_server(env) as url`
-    def __init__(self, env: dict[str, str], *extra: str) -> None:
-        self.env = env
-        self.port = free_port()
-        self.extra = extra
-        self.proc: subprocess.Popen[str] | None = None
-
-    def __enter__(self) -> str:
-        self.proc = subprocess.Popen(
-            [*CAREPATH, "serve", "--port", str(self.port), *self.extra],
-            env=self.env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        base = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                output = self.proc.stdout.read() if self.proc.stdout else ""
-                raise AssertionError(f"server exited with {self.proc.returncode}: {output}")
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    return base
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError("server did not become ready in 30 s")
-
-    def __exit__(self, *exc: object) -> None:
-        assert self.proc is not None
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        finally:
-            if self.proc.stdout:
-                self.proc.stdout.close()
 
 
 def test_serve_starts_and_is_ready(env: dict[str, str]) -> None:

@@ -7,6 +7,7 @@ import typer
 from carepath import __version__
 from carepath.cli.admin import migrate, tenant_app, token_app, user_app
 from carepath.cli.server import demo, serve
+from carepath.cli.worker import worker
 
 app = typer.Typer(
     name="carepath",
@@ -34,6 +35,7 @@ def main(
 app.command()(serve)
 app.command()(demo)
 app.command()(migrate)
+app.command()(worker)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")

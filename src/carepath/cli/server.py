@@ -36,11 +36,16 @@ def serve(
     port: int = typer.Option(8000, help="TCP port."),
     workers: int = typer.Option(1, min=1, help="Worker processes (use Redis when more than 1)."),
     log_json: bool = typer.Option(False, "--log-json", help="Log one JSON object per line."),
+    no_worker: bool = typer.Option(
+        False, "--no-worker", help="Leave the outbox to `carepath worker` processes."
+    ),
 ) -> None:
     """Serve the API and web UI. Checks the secret, the database and the schema first."""
     if log_json:
         # Worker processes build their own settings from the environment.
         os.environ[f"{ENV_PREFIX}LOG_JSON"] = "true"
+    if no_worker:
+        os.environ[f"{ENV_PREFIX}RUN_WORKER"] = "false"
     settings = settings_or_exit()
     run(_preflight(settings))
     if workers > 1 and not settings.redis_url:

@@ -9,13 +9,29 @@ from fastapi import FastAPI
 
 from carepath import __version__
 from carepath.authn import session_signer
+from carepath.ids import TenantId
 from carepath.logging import configure_logging
+from carepath.realtime import Doorbell, make_doorbell
 from carepath.settings import Settings, load_settings
 from carepath.storage import Database
+from carepath.storage.unit_of_work import CommitHook
 from carepath.web.errors import install_error_handlers
 from carepath.web.metrics import MetricsMiddleware, RequestMetrics
-from carepath.web.routes import auth, health, tenant, tokens, users
+from carepath.web.routes import (
+    auth,
+    cases,
+    customers,
+    health,
+    identify,
+    stream,
+    surveys,
+    tenant,
+    tokens,
+    users,
+    webhooks,
+)
 from carepath.web.state import AppState
+from carepath.worker import BackgroundWorker
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -27,13 +43,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         db=Database(settings.effective_database_url, pool_size=settings.db_pool_size),
         session_signer=session_signer(settings.secret()),
         metrics=RequestMetrics(),
+        doorbell=make_doorbell(settings.redis_url),
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await state.doorbell.start()
+        state.db.on_commit = _ring(state.doorbell)
+        run_worker = state.settings.run_worker
+        worker = BackgroundWorker.start(state.db, state.settings) if run_worker else None
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
+            state.db.on_commit = None
+            await state.doorbell.stop()
             await state.db.dispose()
 
     app = FastAPI(
@@ -45,6 +70,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.carepath = state
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
-    for module in (health, auth, tenant, users, tokens):
+    app.add_middleware(identify.PublicCors)
+    routers = (health, auth, tenant, users, tokens, webhooks, cases, surveys, stream)
+    for module in (*routers, customers, identify):
         app.include_router(module.router)
     return app
+
+
+def _ring(doorbell: Doorbell) -> CommitHook:
+    async def ring(seqs: dict[TenantId, int]) -> None:
+        for tenant_id, seq in seqs.items():
+            await doorbell.ring(tenant_id, seq)
+
+    return ring

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Query, Request
+from starlette.requests import HTTPConnection
 
 from carepath.access import Principal
 from carepath.actions import do_record_token_use
@@ -24,8 +26,8 @@ from carepath.web.state import AppState
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_state(request: Request) -> AppState:
-    state: AppState = request.app.state.carepath
+def get_state(conn: HTTPConnection) -> AppState:
+    state: AppState = conn.app.state.carepath
     return state
 
 
@@ -39,8 +41,13 @@ def get_settings(request: Request) -> Settings:
 
 async def authenticate(request: Request) -> Principal:
     """Bearer API token first (integrations), then the session cookie (the web UI)."""
-    state = get_state(request)
-    header = request.headers.get("authorization", "")
+    return await authenticate_connection(request, method=request.method)
+
+
+async def authenticate_connection(conn: HTTPConnection, *, method: str) -> Principal:
+    """For HTTP requests and WebSockets alike; `method` decides whether CSRF proof is needed."""
+    state = get_state(conn)
+    header = conn.headers.get("authorization", "")
     if header:
         scheme, _, credentials = header.partition(" ")
         if scheme.lower() != "bearer" or not credentials.strip():
@@ -49,7 +56,7 @@ async def authenticate(request: Request) -> Principal:
         assert principal.token_id is not None
         await do_record_token_use(state.db, principal.tenant_id, principal.token_id)
         return principal
-    cookie = request.cookies.get(SESSION_COOKIE)
+    cookie = conn.cookies.get(SESSION_COOKIE)
     if not cookie:
         raise AuthenticationRequired("log in, or send an API token")
     auth = await authenticate_session(
@@ -59,11 +66,17 @@ async def authenticate(request: Request) -> Principal:
         max_age=timedelta(seconds=state.settings.session_max_age_s),
     )
     # A cookie is sent by the browser on its own; a header proves the page itself made the call.
-    if request.method not in SAFE_METHODS and not same(
-        request.headers.get(CSRF_HEADER, ""), auth.csrf_token
+    if method == "WEBSOCKET":
+        # Browsers send cookies on cross-site WebSocket handshakes and no CSRF header can be
+        # set there: the Origin must be this site itself.
+        origin = conn.headers.get("origin")
+        if origin and urlsplit(origin).netloc != conn.headers.get("host"):
+            raise PermissionDenied("cross-site WebSocket refused", reason="origin")
+    elif method not in SAFE_METHODS and not same(
+        conn.headers.get(CSRF_HEADER, ""), auth.csrf_token
     ):
         raise PermissionDenied(f"missing or wrong {CSRF_HEADER} header", reason="csrf")
-    request.state.session_digest = auth.session_digest
+    conn.state.session_digest = auth.session_digest
     return auth.principal
 
 

@@ -8,6 +8,8 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from carepath.domain import ApiToken, AuditEntry, Tenant, User
+from carepath.domain.outbox import OutboxItem, OutboxStatus
+from carepath.domain.webhooks import WebhookEndpoint
 from carepath.types import Role
 
 T = TypeVar("T")
@@ -138,4 +140,66 @@ class AuditOut(BaseModel):
             subject=entry.subject,
             data=entry.data,
             at=entry.at,
+        )
+
+
+class WebhookCreateIn(Request):
+    url: str = Field(
+        min_length=1, max_length=2000, description="Absolute http(s) URL; redirects not followed."
+    )
+    event_types: list[str] = Field(
+        min_length=1, max_length=100, description='Event types to send, or ["*"] for all.'
+    )
+
+
+class WebhookOut(BaseModel):
+    id: str
+    url: str
+    event_types: list[str]
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, endpoint: WebhookEndpoint) -> WebhookOut:
+        return cls(
+            id=endpoint.id,
+            url=endpoint.url,
+            event_types=endpoint.event_types,
+            active=endpoint.active,
+            created_at=endpoint.created_at,
+        )
+
+
+class WebhookWithSecretOut(WebhookOut):
+    secret: str = Field(
+        description="Verifies the X-Carepath-Signature header of each delivery (HMAC-SHA256)."
+    )
+
+    @classmethod
+    def of(cls, endpoint: WebhookEndpoint) -> WebhookWithSecretOut:
+        return cls(**WebhookOut.of(endpoint).model_dump(), secret=endpoint.secret)
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    event_id: int | None = Field(description="The event's seq (the X-Carepath-Event-Id header).")
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: datetime | None = Field(description="When it is tried next, while pending.")
+    last_error: str | None
+    created_at: datetime
+    done_at: datetime | None
+
+    @classmethod
+    def of(cls, item: OutboxItem) -> DeliveryOut:
+        seq = item.payload.get("seq")
+        return cls(
+            id=item.id,
+            event_id=seq if isinstance(seq, int) else None,
+            status=item.status,
+            attempts=item.attempts,
+            next_attempt_at=item.available_at if item.status == OutboxStatus.PENDING else None,
+            last_error=item.last_error,
+            created_at=item.created_at,
+            done_at=item.done_at,
         )

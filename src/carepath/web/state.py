@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from itsdangerous import TimestampSigner
 
+from carepath.realtime import Doorbell
 from carepath.settings import Settings
 from carepath.storage import Database
 from carepath.web.metrics import RequestMetrics
@@ -17,3 +18,4 @@ class AppState:
     db: Database
     session_signer: TimestampSigner
     metrics: RequestMetrics
+    doorbell: Doorbell

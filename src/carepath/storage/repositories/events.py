@@ -79,13 +79,23 @@ class EventRepository(Repository):
 
 class OutboxRepository(Repository):
     async def claim(
-        self, *, worker: str, now: datetime, lease: timedelta, limit: int, skip_locked: bool
+        self,
+        *,
+        worker: str,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        skip_locked: bool,
+        kinds: Sequence[str],
     ) -> list[OutboxItem]:
-        """Lease up to `limit` due items to `worker`. An expired lease (a crashed worker) is due."""
+        """Lease up to `limit` due items of `kinds` (those the worker can handle: a worker of an
+        older version, or one without a channel configured, leaves the rest for others).
+        An expired lease (a crashed worker) is due again."""
         query = (
             select(OutboxItem)
             .where(
                 outbox.c.status == OutboxStatus.PENDING,
+                outbox.c.kind.in_(kinds),
                 outbox.c.available_at <= now,
                 or_(outbox.c.locked_until.is_(None), outbox.c.locked_until < now),
             )

@@ -17,5 +17,9 @@ class TenantRepository(Repository):
     async def by_slug(self, slug: str) -> Tenant | None:
         return (await self.session.scalars(select(Tenant).where(tenants.c.slug == slug))).first()
 
+    async def by_public_key(self, public_key: str) -> Tenant | None:
+        query = select(Tenant).where(tenants.c.public_key == public_key)
+        return (await self.session.scalars(query)).first()
+
     async def all(self) -> list[Tenant]:
         return list((await self.session.scalars(select(Tenant).order_by(tenants.c.slug))).all())

@@ -1,0 +1,29 @@
+"""The one list of outbox kinds and their handlers; each channel adds its delivery here."""
+
+from __future__ import annotations
+
+import httpx
+
+from carepath import __version__
+from carepath.delivery.base import Handler
+from carepath.delivery.webhooks import WebhookHandler
+from carepath.settings import Settings
+from carepath.storage.repositories.events import WEBHOOK_KIND
+
+HTTP_TIMEOUT_S = 10.0
+USER_AGENT = f"carepath/{__version__}"
+
+
+def http_client() -> httpx.AsyncClient:
+    """The one outgoing HTTP client a worker shares between its handlers (connection reuse).
+
+    Redirects are not followed: a signed delivery must reach the URL the admin registered.
+    """
+    return httpx.AsyncClient(
+        timeout=HTTP_TIMEOUT_S, follow_redirects=False, headers={"User-Agent": USER_AGENT}
+    )
+
+
+def build_handlers(settings: Settings, http: httpx.AsyncClient) -> dict[str, Handler]:
+    """Outbox kind → handler. `settings` is for channels whose delivery needs configuration."""
+    return {WEBHOOK_KIND: WebhookHandler(http)}
