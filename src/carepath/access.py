@@ -53,6 +53,7 @@ class Permission(enum.StrEnum):
     READ_CASES = "read_cases"
     WORK_CASES = "work_cases"
     ASSIGN_CASES = "assign_cases"
+    MANAGE_CHANNELS = "manage_channels"
 
 
 # The least role that holds each permission; roles include those below them (types.Role).
@@ -72,6 +73,7 @@ _REQUIRED_ROLE: dict[Permission, Role] = {
     Permission.READ_CASES: Role.AGENT,
     Permission.WORK_CASES: Role.AGENT,
     Permission.ASSIGN_CASES: Role.SUPERVISOR,
+    Permission.MANAGE_CHANNELS: Role.ADMIN,
 }
 
 

@@ -28,6 +28,7 @@ PREFIXES = {
     "outbox": "obx",
     "webhook": "whk",
     "survey": "svy",
+    "channel_account": "cha",
     "customer": "cus",
     "identity": "idn",
     "case": "case",

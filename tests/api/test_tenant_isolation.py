@@ -11,13 +11,16 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from carepath.actions.channels import do_create_channel_account
 from carepath.actions.ingest import do_ingest_inbound
 from carepath.actions.merges import do_merge_customers
 from carepath.actions.webhooks import do_create_webhook
 from carepath.domain.contacts import Channel
 from carepath.domain.outbox import OutboxItem
+from carepath.secretbox import SecretBox
 from carepath.storage import Database
 from carepath.types import Role
+from tests.conftest import TEST_SECRET
 from tests.factories import Company, bearer, make_company, make_user, system
 from tests.inbound import inbound
 
@@ -30,6 +33,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/v1/cases/{case_id}/assign"): {"assignee_id": None},
     ("PATCH", "/v1/customers/{customer_id}"): {"name": "Renamed"},
     ("POST", "/v1/customers/{customer_id}/merge"): {"merged_id": "{other_customer_id}"},
+    ("PATCH", "/v1/channels/{account_id}"): {"active": False},
 }
 
 
@@ -53,7 +57,16 @@ async def their_objects(db: Database, theirs: Company) -> dict[str, str]:
         )
         uow.outbox.add(delivery)
         token_id = (await uow.api_tokens.list(theirs.tenant.id, limit=1, cursor=None)).items[0].id
+    account = await do_create_channel_account(
+        db,
+        system(theirs.tenant),
+        SecretBox(TEST_SECRET),
+        channel=Channel.EMAIL,
+        name="support",
+        address=f"support@{theirs.tenant.slug}.example.com",
+    )
     return {
+        "account_id": account.id,
         "user_id": user.id,
         "token_id": token_id,
         "case_id": first.case.id,
@@ -126,6 +139,7 @@ async def _their_rows(conn: Any, theirs: Company) -> dict[str, list[Any]]:
         tables.webhook_endpoints,
         tables.outbox,
         tables.messages,
+        tables.channel_accounts,
     ):
         rows = await conn.execute(
             select(table).where(table.c.tenant_id == theirs.tenant.id).order_by(table.c.id)

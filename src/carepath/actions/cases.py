@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from carepath.access import Permission, Principal, authorize, scoped
+from carepath.actions.delivery import DELIVER_MESSAGE, reachable_address
 from carepath.actions.payloads import case_payload, message_payload
 from carepath.actions.surveys import send_survey
 from carepath.domain.cases import Case, CaseStatus, Priority
 from carepath.domain.clock import utcnow
 from carepath.domain.contacts import Channel, Handler
 from carepath.domain.events import EventType
-from carepath.domain.identities import IdentityKind
 from carepath.domain.journey import JourneyEvent, JourneyEventType
 from carepath.domain.messages import AuthorKind, Direction, Message
 from carepath.domain.outbox import OutboxItem
@@ -19,18 +19,6 @@ from carepath.errors import InvalidInput, PermissionDenied
 from carepath.ids import UserId
 from carepath.storage import Database, UnitOfWork
 from carepath.types import Role
-
-DELIVER_MESSAGE = "deliver_message"
-
-# Where a reply on each channel is addressed, in order of preference.
-_ADDRESS_KINDS: dict[Channel, tuple[IdentityKind, ...]] = {
-    Channel.EMAIL: (IdentityKind.EMAIL,),
-    Channel.SMS: (IdentityKind.PHONE,),
-    Channel.VOICE: (IdentityKind.PHONE,),
-    Channel.WHATSAPP: (IdentityKind.WHATSAPP, IdentityKind.PHONE),
-    Channel.CHAT: (IdentityKind.WEB_VISITOR, IdentityKind.APP_USER),
-    Channel.APP: (IdentityKind.APP_USER,),
-}
 
 
 async def _case(uow: UnitOfWork, actor: Principal, case_id: str) -> Case:
@@ -61,7 +49,7 @@ async def do_reply(
         if not case.is_open:
             raise InvalidInput(f"the case is {case.status}; reopen it to reply", field="case")
         channel = Channel(channel or case.channel)
-        address = await _address(uow, case, channel)
+        address = await reachable_address(uow, case, channel)
         if case.status in (CaseStatus.BOT, CaseStatus.QUEUED) and actor.user_id:
             case.assign(actor.user_id, now)  # answering a waiting case takes it
         contact = await uow.contacts.latest_open(actor.tenant_id, case.id, channel)
@@ -95,22 +83,6 @@ async def do_reply(
         )
         await uow.events.append(actor.tenant_id, EventType.CASE_UPDATED, case_payload(case))
     return message
-
-
-async def _address(uow: UnitOfWork, case: Case, channel: Channel) -> str:
-    kinds = _ADDRESS_KINDS.get(channel)
-    if kinds is None:
-        raise InvalidInput(f"replies cannot be sent on {channel}", field="channel")
-    cluster = await uow.customers.cluster_ids(case.tenant_id, case.customer_id)
-    identities = await uow.identities.of_customers(case.tenant_id, cluster)
-    for kind in kinds:
-        for identity in identities:
-            if identity.kind is kind:
-                return identity.value
-    raise InvalidInput(
-        f"the customer has no {' or '.join(k.value for k in kinds)} to reach them on {channel}",
-        field="channel",
-    )
 
 
 async def do_add_note(db: Database, actor: Principal, case_id: str, *, text: str) -> Message:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import httpx
 
 from carepath import __version__
+from carepath.actions.delivery import DELIVER_MESSAGE
 from carepath.delivery.base import Handler
+from carepath.delivery.messages import DELIVER_SURVEY, ChannelSender, DeliverMessage, DeliverSurvey
 from carepath.delivery.webhooks import WebhookHandler
+from carepath.domain.contacts import Channel
+from carepath.secretbox import SecretBox
 from carepath.settings import Settings
 from carepath.storage.repositories.events import WEBHOOK_KIND
 
@@ -24,6 +28,16 @@ def http_client() -> httpx.AsyncClient:
     )
 
 
+def build_senders(settings: Settings, http: httpx.AsyncClient) -> dict[Channel, ChannelSender]:
+    """Channel → sender. Each channel package adds its sender here."""
+    return {}
+
+
 def build_handlers(settings: Settings, http: httpx.AsyncClient) -> dict[str, Handler]:
     """Outbox kind → handler. `settings` is for channels whose delivery needs configuration."""
-    return {WEBHOOK_KIND: WebhookHandler(http)}
+    secret = settings.secret()
+    return {
+        WEBHOOK_KIND: WebhookHandler(http),
+        DELIVER_MESSAGE: DeliverMessage(build_senders(settings, http), SecretBox(secret)),
+        DELIVER_SURVEY: DeliverSurvey(secret=secret, public_url=settings.public_url),
+    }

@@ -13,6 +13,7 @@ from carepath.ids import TenantId
 
 class EventType(enum.StrEnum):
     MESSAGE_CREATED = "message.created"
+    MESSAGE_UPDATED = "message.updated"  # delivery status, provider id
     CASE_CREATED = "case.created"
     CASE_UPDATED = "case.updated"
     CASE_ASSIGNED = "case.assigned"

@@ -28,6 +28,7 @@ from sqlalchemy.orm import registry
 
 from carepath.domain import ApiToken, AuditEntry, LoginSession, Tenant, User
 from carepath.domain.cases import Case, CaseStatus, Priority
+from carepath.domain.channel_accounts import ChannelAccount
 from carepath.domain.contacts import Channel, Contact, Handler
 from carepath.domain.customers import Customer, CustomerMerge
 from carepath.domain.events import Event
@@ -340,6 +341,23 @@ surveys = Table(
     Index("ix_surveys_tenant_id_case_id", "tenant_id", "case_id"),
 )
 
+channel_accounts = Table(
+    "channel_accounts",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("tenant_id", ID, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", str_enum(Channel), nullable=False),
+    Column("name", String(200), nullable=False),
+    # Globally unique: an inbound email or provider callback names the address, not the tenant.
+    Column("address", String(320), nullable=False),
+    Column("config", JSON, nullable=False),
+    Column("secrets_sealed", Text, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("channel", "address"),
+    Index("ix_channel_accounts_tenant_id_channel", "tenant_id", "channel"),
+)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 
@@ -365,4 +383,5 @@ def map_domain() -> None:
     mapper_registry.map_imperatively(Message, messages)
     mapper_registry.map_imperatively(JourneyEvent, journey_events)
     mapper_registry.map_imperatively(Survey, surveys)
+    mapper_registry.map_imperatively(ChannelAccount, channel_accounts)
     _mapped = True

@@ -12,6 +12,7 @@ from carepath.storage.repositories import (
     ApiTokenRepository,
     AuditRepository,
     CaseRepository,
+    ChannelAccountRepository,
     ContactRepository,
     CustomerRepository,
     EventRepository,
@@ -51,6 +52,7 @@ class UnitOfWork:
     messages: MessageRepository
     journey: JourneyRepository
     surveys: SurveyRepository
+    channel_accounts: ChannelAccountRepository
 
     def __init__(
         self,
@@ -85,6 +87,7 @@ class UnitOfWork:
         self.messages = MessageRepository(self.session)
         self.journey = JourneyRepository(self.session)
         self.surveys = SurveyRepository(self.session)
+        self.channel_accounts = ChannelAccountRepository(self.session)
         return self
 
     async def __aexit__(

@@ -12,6 +12,7 @@ from carepath.authn import session_signer
 from carepath.ids import TenantId
 from carepath.logging import configure_logging
 from carepath.realtime import Doorbell, make_doorbell
+from carepath.secretbox import SecretBox
 from carepath.settings import Settings, load_settings
 from carepath.storage import Database
 from carepath.storage.unit_of_work import CommitHook
@@ -20,6 +21,7 @@ from carepath.web.metrics import MetricsMiddleware, RequestMetrics
 from carepath.web.routes import (
     auth,
     cases,
+    channels,
     customers,
     health,
     identify,
@@ -44,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         session_signer=session_signer(settings.secret()),
         metrics=RequestMetrics(),
         doorbell=make_doorbell(settings.redis_url),
+        secret_box=SecretBox(settings.secret()),
     )
 
     @asynccontextmanager
@@ -71,8 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     app.add_middleware(identify.PublicCors)
-    routers = (health, auth, tenant, users, tokens, webhooks, cases, surveys, stream)
-    for module in (*routers, customers, identify):
+    routers = (health, auth, tenant, users, tokens, webhooks, channels, cases, customers)
+    for module in (*routers, surveys, identify, stream):
         app.include_router(module.router)
     return app
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from itsdangerous import TimestampSigner
 
 from carepath.realtime import Doorbell
+from carepath.secretbox import SecretBox
 from carepath.settings import Settings
 from carepath.storage import Database
 from carepath.web.metrics import RequestMetrics
@@ -19,3 +20,4 @@ class AppState:
     session_signer: TimestampSigner
     metrics: RequestMetrics
     doorbell: Doorbell
+    secret_box: SecretBox

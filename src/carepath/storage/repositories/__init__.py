@@ -16,6 +16,7 @@ from carepath.storage.repositories.cases import (
     SurveyRepository,
 )
 from carepath.storage.repositories.customers import (
+    ChannelAccountRepository,
     CustomerRepository,
     IdentityRepository,
     MergeRepository,
@@ -32,6 +33,7 @@ __all__ = [
     "AuditRepository",
     "CaseFilter",
     "CaseRepository",
+    "ChannelAccountRepository",
     "ContactRepository",
     "CustomerRepository",
     "EventRepository",

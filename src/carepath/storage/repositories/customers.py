@@ -6,11 +6,13 @@ from collections.abc import Sequence
 
 from sqlalchemy import or_, select
 
+from carepath.domain.channel_accounts import ChannelAccount
+from carepath.domain.contacts import Channel
 from carepath.domain.customers import Customer, CustomerMerge
 from carepath.domain.identities import Identity, IdentityKind
 from carepath.ids import CustomerId, TenantId
 from carepath.storage.repositories.base import Page, Repository
-from carepath.storage.tables import customer_merges, customers, identities
+from carepath.storage.tables import channel_accounts, customer_merges, customers, identities
 
 
 class CustomerRepository(Repository):
@@ -97,3 +99,48 @@ class MergeRepository(Repository):
             customer_merges.c.undone_at.is_(None),
         )
         return (await self.session.scalars(query)).first()
+
+
+class ChannelAccountRepository(Repository):
+    async def get(self, tenant_id: TenantId, account_id: str) -> ChannelAccount | None:
+        query = select(ChannelAccount).where(
+            channel_accounts.c.tenant_id == tenant_id, channel_accounts.c.id == account_id
+        )
+        return (await self.session.scalars(query)).first()
+
+    async def by_address(self, channel: Channel, address: str) -> ChannelAccount | None:
+        """Unscoped on purpose: inbound mail and provider callbacks name an address, and the
+        address says which tenant they are for."""
+        query = select(ChannelAccount).where(
+            channel_accounts.c.channel == channel,
+            channel_accounts.c.address == address,
+            channel_accounts.c.active.is_(True),
+        )
+        return (await self.session.scalars(query)).first()
+
+    async def active(self, tenant_id: TenantId, channel: Channel) -> Sequence[ChannelAccount]:
+        query = (
+            select(ChannelAccount)
+            .where(
+                channel_accounts.c.tenant_id == tenant_id,
+                channel_accounts.c.channel == channel,
+                channel_accounts.c.active.is_(True),
+            )
+            .order_by(channel_accounts.c.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def all_active(self, channel: Channel) -> Sequence[ChannelAccount]:
+        """Every tenant's active accounts on a channel (the IMAP poller's list of mailboxes)."""
+        query = (
+            select(ChannelAccount)
+            .where(channel_accounts.c.channel == channel, channel_accounts.c.active.is_(True))
+            .order_by(channel_accounts.c.id)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def list(
+        self, tenant_id: TenantId, *, limit: int, cursor: str | None
+    ) -> Page[ChannelAccount]:
+        query = select(ChannelAccount).where(channel_accounts.c.tenant_id == tenant_id)
+        return await self.page(query, channel_accounts.c.id, limit=limit, cursor=cursor)

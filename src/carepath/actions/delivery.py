@@ -1,0 +1,99 @@
+"""What the outbox worker records after talking to a provider, and the messages carepath itself
+sends (survey questions)."""
+
+from __future__ import annotations
+
+from carepath.actions.payloads import message_payload
+from carepath.domain.cases import Case
+from carepath.domain.clock import utcnow
+from carepath.domain.contacts import Channel
+from carepath.domain.events import EventType
+from carepath.domain.identities import IdentityKind
+from carepath.domain.messages import AuthorKind, DeliveryStatus, Direction, Message
+from carepath.domain.outbox import OutboxItem
+from carepath.errors import InvalidInput, NotFound
+from carepath.ids import TenantId
+from carepath.storage import Database, UnitOfWork
+
+DELIVER_MESSAGE = "deliver_message"
+
+# Where a reply on each channel is addressed, in order of preference.
+_ADDRESS_KINDS: dict[Channel, tuple[IdentityKind, ...]] = {
+    Channel.EMAIL: (IdentityKind.EMAIL,),
+    Channel.SMS: (IdentityKind.PHONE,),
+    Channel.VOICE: (IdentityKind.PHONE,),
+    Channel.WHATSAPP: (IdentityKind.WHATSAPP, IdentityKind.PHONE),
+    Channel.CHAT: (IdentityKind.WEB_VISITOR, IdentityKind.APP_USER),
+    Channel.APP: (IdentityKind.APP_USER,),
+}
+
+
+async def do_record_delivery(
+    db: Database,
+    tenant_id: TenantId,
+    message_id: str,
+    status: DeliveryStatus,
+    *,
+    external_id: str | None = None,
+) -> Message:
+    """A send succeeded, or a provider reported progress. Stale reports (callbacks arrive out of
+    order) change nothing; the provider's id is kept so its callbacks find the message."""
+    async with db.uow() as uow:
+        message = await uow.messages.get(tenant_id, message_id)
+        if message is None:
+            raise NotFound("message not found", kind="message")
+        changed = message.record_delivery(status)
+        if external_id and message.external_id is None:
+            message.external_id = external_id
+            changed = True
+        if changed:
+            payload = {**message_payload(message), "delivery_status": message.delivery_status}
+            await uow.events.append(tenant_id, EventType.MESSAGE_UPDATED, payload)
+    return message
+
+
+async def do_post_system_message(
+    db: Database, tenant_id: TenantId, case_id: str, *, channel: Channel, text: str, to: str
+) -> Message:
+    """A message carepath sends on its own (a survey question), queued like an agent's reply."""
+    async with db.uow() as uow:
+        case = await uow.cases.get(tenant_id, case_id)
+        if case is None:
+            raise NotFound("case not found", kind="case")
+        message = Message.create(
+            tenant_id=tenant_id,
+            case_id=case.id,
+            customer_id=case.customer_id,
+            channel=channel,
+            direction=Direction.OUTBOUND,
+            author_kind=AuthorKind.SYSTEM,
+            text=text,
+            properties={"to": to},
+            now=utcnow(),
+        )
+        uow.messages.add(message)
+        await uow.flush()
+        uow.outbox.add(
+            OutboxItem(
+                tenant_id=tenant_id, kind=DELIVER_MESSAGE, payload={"message_id": message.id}
+            )
+        )
+        await uow.events.append(tenant_id, EventType.MESSAGE_CREATED, message_payload(message))
+    return message
+
+
+async def reachable_address(uow: UnitOfWork, case: Case, channel: Channel) -> str:
+    """The customer's address on `channel` (any identity of the merge cluster), or why not."""
+    kinds = _ADDRESS_KINDS.get(channel)
+    if kinds is None:
+        raise InvalidInput(f"replies cannot be sent on {channel}", field="channel")
+    cluster = await uow.customers.cluster_ids(case.tenant_id, case.customer_id)
+    identities = await uow.identities.of_customers(case.tenant_id, cluster)
+    for kind in kinds:
+        for identity in identities:
+            if identity.kind is kind:
+                return identity.value
+    raise InvalidInput(
+        f"the customer has no {' or '.join(k.value for k in kinds)} to reach them on {channel}",
+        field="channel",
+    )
