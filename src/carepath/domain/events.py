@@ -39,6 +39,7 @@ class Event:
     type: str
     payload: dict[str, Any]
     created_at: datetime = field(default_factory=utcnow)
+    customer_id: str | None = None
 
     def to_wire(self) -> dict[str, Any]:
         return {

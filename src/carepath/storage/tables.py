@@ -151,6 +151,10 @@ events = Table(
     Column("type", String(60), nullable=False),
     Column("payload", JSON, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
+    # Whose event it is, when it is about one customer: a customer's own stream (the widget)
+    # reads only theirs through this index instead of filtering the tenant's whole stream.
+    Column("customer_id", ID, nullable=True),
+    Index("ix_events_tenant_id_customer_id_seq", "tenant_id", "customer_id", "seq"),
 )
 
 outbox = Table(

@@ -38,7 +38,14 @@ class EventRepository(Repository):
                 .returning(event_counters.c.last_seq)
             )
         ).scalar_one()
-        event = Event(tenant_id=tenant_id, seq=int(seq), type=type_, payload=payload)
+        customer_id = payload.get("customer_id")
+        event = Event(
+            tenant_id=tenant_id,
+            seq=int(seq),
+            type=type_,
+            payload=payload,
+            customer_id=customer_id if isinstance(customer_id, str) else None,
+        )
         self.session.add(event)
         self.appended[tenant_id] = event.seq
         for endpoint in await self._webhooks(tenant_id):
@@ -64,6 +71,22 @@ class EventRepository(Repository):
         query = (
             select(Event)
             .where(events.c.tenant_id == tenant_id, events.c.seq > seq)
+            .order_by(events.c.seq)
+            .limit(limit)
+        )
+        return (await self.session.scalars(query)).all()
+
+    async def after_for_customers(
+        self, tenant_id: TenantId, customer_ids: Sequence[str], seq: int, *, limit: int
+    ) -> Sequence[Event]:
+        """One customer's (merge cluster's) events after `seq`: what their own devices see."""
+        query = (
+            select(Event)
+            .where(
+                events.c.tenant_id == tenant_id,
+                events.c.customer_id.in_(customer_ids),
+                events.c.seq > seq,
+            )
             .order_by(events.c.seq)
             .limit(limit)
         )
