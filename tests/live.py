@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 from websockets.asyncio.client import ClientConnection, connect
 
 
@@ -21,10 +21,19 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """Serve an app whose lifespan the caller already runs; yields its base URL."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+async def serving(
+    app: ASGIApp, port: int | None = None, *, lifespan: bool = False
+) -> AsyncIterator[str]:
+    """Serve an app on a loopback port; yields its base URL. By default the caller runs the
+    app's lifespan (as the `app` fixture does); `lifespan=True` lets the server run it."""
+    port = port or free_port()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        lifespan="on" if lifespan else "off",
+        log_level="warning",
+    )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(200):

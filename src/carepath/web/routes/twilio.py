@@ -1,0 +1,121 @@
+"""Twilio-compatible SMS webhooks: verified, stored, then acknowledged.
+
+Order of checks, each refusing with nothing stored: the content type (400), the tenant and the
+number called (404), the signature (403), the form's shape (400). Only a message committed to
+the database is acknowledged with 200; a provider retry of the same MessageSid gets 200 again
+and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from carepath.actions.delivery import do_record_delivery
+from carepath.actions.ingest import do_ingest_inbound
+from carepath.channels.twilio.signature import SIGNATURE_HEADER, verify_signature, webhook_url
+from carepath.channels.twilio.sms import parse_inbound_sms, parse_status_callback
+from carepath.domain.channel_accounts import ChannelAccount, normalize_address
+from carepath.domain.clock import utcnow
+from carepath.domain.contacts import Channel
+from carepath.domain.tenants import Tenant
+from carepath.errors import InvalidInput
+from carepath.ids import TenantId
+from carepath.web.deps import get_state
+from carepath.web.errors import error_body
+
+router = APIRouter(prefix="/webhooks/twilio", tags=["provider webhooks"])
+log = logging.getLogger("carepath.twilio")
+MAX_FORM_BYTES = 64 * 1024
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+class Refusal(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.response = JSONResponse(error_body(code, message), status)
+
+
+async def find_tenant(request: Request, tenant_ref: str) -> Tenant:
+    """By slug (what people configure) or id (what carepath puts in its own callback URLs)."""
+    async with get_state(request).db.uow(write=False) as uow:
+        tenant = (
+            await uow.tenants.get(TenantId(tenant_ref))
+            if tenant_ref.startswith("ten_")
+            else await uow.tenants.by_slug(tenant_ref)
+        )
+    if tenant is None:
+        raise Refusal(404, "unknown_tenant", f"no tenant {tenant_ref!r}")
+    return tenant
+
+
+async def verified_form(
+    request: Request, tenant: Tenant, channel: Channel, number_field: str
+) -> tuple[list[tuple[str, str]], ChannelAccount]:
+    """The webhook's form, once the number belongs to the tenant and the signature checks out."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != (
+        "application/x-www-form-urlencoded"
+    ):
+        raise Refusal(400, "bad_request", "expected an application/x-www-form-urlencoded body")
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise Refusal(413, "too_large", f"the form is over {MAX_FORM_BYTES} bytes")
+    try:
+        pairs = parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=bool(body))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Refusal(400, "bad_request", "the body is not a valid form") from exc
+    form = dict(pairs)
+    state = get_state(request)
+    try:
+        number = normalize_address(channel, form.get(number_field, ""))
+    except InvalidInput as exc:
+        raise Refusal(400, "bad_request", f"{number_field}: {exc.message}") from exc
+    async with state.db.uow(write=False) as uow:
+        account = await uow.channel_accounts.by_address(channel, number)
+    if account is None or account.tenant_id != tenant.id:
+        raise Refusal(404, "unknown_number", f"{number} is not a {channel} number of this tenant")
+    token = str(state.secret_box.open(account.secrets_sealed).get("auth_token", ""))
+    url = webhook_url(state.settings.public_url, request.url.path, request.url.query)
+    if not verify_signature(token, url, pairs, request.headers.get(SIGNATURE_HEADER)):
+        raise Refusal(403, "bad_signature", f"missing or wrong {SIGNATURE_HEADER}")
+    return pairs, account
+
+
+@router.post("/{tenant_ref}/sms", summary="Incoming SMS (Twilio-compatible)")
+async def incoming_sms(tenant_ref: str, request: Request) -> Response:
+    try:
+        tenant = await find_tenant(request, tenant_ref)
+        pairs, _account = await verified_form(request, tenant, Channel.SMS, "To")
+        try:
+            inbound = parse_inbound_sms(tenant.id, dict(pairs), utcnow())
+        except InvalidInput as exc:
+            raise Refusal(400, "bad_request", exc.message) from exc
+    except Refusal as refusal:
+        return refusal.response
+    await do_ingest_inbound(get_state(request).db, inbound)
+    return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+@router.post("/{tenant_ref}/sms/status", summary="SMS delivery status (Twilio-compatible)")
+async def sms_status(tenant_ref: str, request: Request) -> Response:
+    try:
+        tenant = await find_tenant(request, tenant_ref)
+        pairs, _account = await verified_form(request, tenant, Channel.SMS, "From")
+        try:
+            report = parse_status_callback(dict(pairs))
+        except InvalidInput as exc:
+            raise Refusal(400, "bad_request", exc.message) from exc
+    except Refusal as refusal:
+        return refusal.response
+    db = get_state(request).db
+    async with db.uow(write=False) as uow:
+        message = await uow.messages.by_external_id(tenant.id, Channel.SMS, report.message_sid)
+    if message is None:
+        # Not one of ours (or not recorded yet): acknowledging stops pointless provider retries.
+        log.info("status for unknown message %s", report.message_sid)
+    elif report.status is not None:
+        await do_record_delivery(db, tenant.id, message.id, report.status)
+    return Response(status_code=204)
