@@ -70,6 +70,9 @@ def settings(db: Database, database_url: str, data_dir: Path) -> Settings:
         secret_key=TEST_SECRET,
         data_dir=data_dir,
         public_url="https://testserver",
+        # Tests run the outbox worker themselves when they need it, so that nothing changes
+        # behind their back.
+        run_worker=False,
     )
 
 

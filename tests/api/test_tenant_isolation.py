@@ -79,10 +79,12 @@ async def their_objects(db: Database, theirs: Company) -> dict[str, str]:
 
 
 def routes_with_ids(app: FastAPI) -> list[tuple[str, str]]:
+    # Provider webhooks name their tenant in the path by design and prove who they are by the
+    # provider's signature; tests/channels checks each of them.
     return [
         (method.upper(), path)
         for path, operations in app.openapi()["paths"].items()
-        if "{" in path
+        if "{" in path and not path.startswith("/webhooks/")
         for method in operations
     ]
 

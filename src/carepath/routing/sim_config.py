@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from carepath.domain.cases import Priority
 from carepath.domain.contacts import Channel
 from carepath.errors import InvalidInput
-from carepath.routing.config_file import load_yaml
+from carepath.yaml_config import load_yaml
 from carepath.routing.model import ChannelKind, Policy, RoutingRules, WideningStep
 
 Proficiency = Annotated[int, Field(ge=1, le=5)]

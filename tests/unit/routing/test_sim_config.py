@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from carepath.errors import InvalidInput
-from carepath.routing.config_file import parse_yaml
+from carepath.yaml_config import parse_yaml
 from carepath.routing.sim_config import SimulationConfig, load_config
 
 BAD = """\
