@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from carepath.domain.cases import Priority
 from carepath.domain.contacts import Channel
 from carepath.routing.model import MAX_PROFICIENCY, MIN_PROFICIENCY, Policy
+from carepath.tenant_config.flows import Flow, check_flows
 from carepath.yaml_config import Loc, parse_yaml
 
 NAME = r"^[a-z][a-z0-9_]{0,59}$"
@@ -63,6 +64,11 @@ class Routing(Strict):
     sticky_window_s: float = Field(default=0, ge=0)
     offer_timeout_s: float = Field(default=30, gt=0)
     policy: Policy = Policy.BEST_SKILLED
+    auto_accept: bool = Field(
+        default=True,
+        description="Assign routed work at once; false: offer it, to accept within "
+        "offer_timeout_s",
+    )
 
 
 class Queue(Strict):
@@ -114,6 +120,13 @@ class Strategy(Strict):
     intents: dict[Name, IntentStrategy] = Field(default_factory=dict)
 
 
+class SavedReply(Strict):
+    """A canned answer agents insert in the reply box (and edit before sending)."""
+
+    name: str = Field(min_length=1, max_length=80)
+    text: str = Field(min_length=1, max_length=2000)
+
+
 class TenantConfig(Strict):
     tenant: str | None = Field(default=None, description="The slug it is for; checked on apply.")
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
@@ -124,6 +137,8 @@ class TenantConfig(Strict):
     intents: list[Intent] = Field(default_factory=list)
     agents: list[Agent] = Field(default_factory=list)
     strategy: Strategy = Field(default_factory=Strategy)
+    flows: list[Flow] = Field(default_factory=list, description="Assistant flows, by intent.")
+    saved_replies: list[SavedReply] = Field(default_factory=list)
 
 
 def check_config(config: TenantConfig) -> list[tuple[Loc, str]]:
@@ -136,6 +151,13 @@ def check_config(config: TenantConfig) -> list[tuple[Loc, str]]:
         if name is not None and name not in skills:
             problems.append((loc, f"skill {name!r} is not declared under skills"))
 
+    bar = config.routing.min_proficiency
+    for i, step in enumerate(sorted(config.routing.widening, key=lambda w: w.after_s)):
+        if step.min_proficiency > bar:
+            problems.append(
+                (("routing", "widening", i, "min_proficiency"), "widening only lowers the bar")
+            )
+        bar = min(bar, step.min_proficiency)
     skill(("strategy", "defaults", "skill"), config.strategy.defaults.skill)
     skill(("routing", "fallback_skill"), config.routing.fallback_skill)
     for i, queue in enumerate(config.queues):
@@ -168,6 +190,7 @@ def check_config(config: TenantConfig) -> list[tuple[Loc, str]]:
                 problems.append(
                     ((*loc, "channels", channel.value), f"{channel} is not among the channels")
                 )
+    problems.extend(check_flows(config.flows, intents))
     return problems
 
 
