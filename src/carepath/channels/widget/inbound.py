@@ -45,7 +45,8 @@ def inbound_message(
         text=text,
         received_at=now,
         external_id=client_id,
-        case_id=CaseId(case_id) if case_id else None,
+        # A session opened from a "continue in chat" link continues that link's case.
+        case_id=CaseId(case_id) if case_id else session.case_id,
     )
 
 

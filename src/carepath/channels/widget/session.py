@@ -14,7 +14,7 @@ from carepath.domain.contacts import Channel
 from carepath.domain.identities import IdentityKind, IdentityRef
 from carepath.domain.tenants import Tenant
 from carepath.errors import AuthenticationRequired, InvalidInput
-from carepath.ids import CustomerId, TenantId
+from carepath.ids import CaseId, CustomerId, TenantId
 from carepath.storage import Database, UnitOfWork
 
 SESSION_LIFETIME = timedelta(hours=1)
@@ -25,21 +25,29 @@ _SALT = "carepath.visitor-session"
 @dataclass(frozen=True)
 class VisitorSession:
     """Who holds a session token. `user_id` is set only when it was proven at the handshake
-    (a valid hash, or the tenant's backend with an API token)."""
+    (a valid hash, or the tenant's backend with an API token); `phone` and `case_id` only when
+    the handshake carried a "continue in chat" link, which was texted to that phone about that
+    case (channels/widget/continuation.py)."""
 
     tenant_id: TenantId
     visitor_id: str
     channel: Channel
     user_id: str | None = None
+    phone: str | None = None
+    case_id: CaseId | None = None
 
     @property
     def verified(self) -> bool:
-        return self.user_id is not None
+        return self.user_id is not None or self.phone is not None
 
     @property
     def key(self) -> str:
         """The rate-limit key: one per person, however many tabs they have open."""
-        who = f"u:{self.user_id}" if self.user_id else f"v:{self.visitor_id}"
+        who = f"v:{self.visitor_id}"
+        if self.user_id:
+            who = f"u:{self.user_id}"
+        elif self.phone:
+            who = f"p:{self.phone}"
         return f"{self.tenant_id}/{who}"
 
     @property
@@ -48,6 +56,8 @@ class VisitorSession:
         (A shared browser's visitor id may belong to someone who signed in there before.)"""
         if self.user_id is not None:
             return IdentityRef.of(IdentityKind.APP_USER, self.user_id)
+        if self.phone is not None:
+            return IdentityRef.of(IdentityKind.PHONE, self.phone)
         return IdentityRef.of(IdentityKind.WEB_VISITOR, self.visitor_id)
 
 
@@ -61,7 +71,14 @@ class Visitor:
 
 
 def issue_token(secret: str, session: VisitorSession) -> tuple[str, datetime]:
-    payload = [session.tenant_id, session.visitor_id, session.channel.value, session.user_id]
+    payload = [
+        session.tenant_id,
+        session.visitor_id,
+        session.channel.value,
+        session.user_id,
+        session.phone,
+        session.case_id,
+    ]
     token = URLSafeTimedSerializer(secret, salt=_SALT).dumps(payload)
     return str(token), utcnow() + SESSION_LIFETIME
 
@@ -81,8 +98,16 @@ def read_token(secret: str, token: str) -> VisitorSession:
             reason="invalid_session",
         ) from exc
     try:
-        tenant_id, visitor_id, channel, user_id = value
-        return VisitorSession(TenantId(tenant_id), visitor_id, Channel(channel), user_id)
+        tenant_id, visitor_id, channel, user_id, *continued = value
+        phone, case_id = (*continued, None, None)[:2]
+        return VisitorSession(
+            TenantId(tenant_id),
+            visitor_id,
+            Channel(channel),
+            user_id,
+            phone,
+            CaseId(case_id) if case_id else None,
+        )
     except (TypeError, ValueError) as exc:  # signed by us, but in a shape this version lacks
         raise AuthenticationRequired(
             "this visitor session is from an older version: open a new one",
