@@ -54,6 +54,13 @@ class Permission(enum.StrEnum):
     WORK_CASES = "work_cases"
     ASSIGN_CASES = "assign_cases"
     MANAGE_CHANNELS = "manage_channels"
+    READ_TENANT_CONFIG = "read_tenant_config"
+    MANAGE_TENANT_CONFIG = "manage_tenant_config"
+    READ_AGENTS = "read_agents"
+    MANAGE_AGENTS = "manage_agents"
+    READ_ARTICLES = "read_articles"
+    MANAGE_ARTICLES = "manage_articles"
+    SUPERVISE = "supervise"
 
 
 # The least role that holds each permission; roles include those below them (types.Role).
@@ -74,6 +81,17 @@ _REQUIRED_ROLE: dict[Permission, Role] = {
     Permission.WORK_CASES: Role.AGENT,
     Permission.ASSIGN_CASES: Role.SUPERVISOR,
     Permission.MANAGE_CHANNELS: Role.ADMIN,
+    # Supervisors maintain the strategy map (SPEC: "maintains the contact strategy map").
+    Permission.READ_TENANT_CONFIG: Role.AGENT,
+    Permission.MANAGE_TENANT_CONFIG: Role.SUPERVISOR,
+    # Supervisors watch who is online and how loaded; admins set skills and capacity.
+    Permission.READ_AGENTS: Role.SUPERVISOR,
+    Permission.MANAGE_AGENTS: Role.ADMIN,
+    # Agents read drafts too; supervisors own what customers are told (and the gap report).
+    Permission.READ_ARTICLES: Role.AGENT,
+    Permission.MANAGE_ARTICLES: Role.SUPERVISOR,
+    # The supervisor console (live board, any agent's cases, admin pages) in the web UI.
+    Permission.SUPERVISE: Role.SUPERVISOR,
 }
 
 

@@ -57,6 +57,12 @@ class IllegalTransition(Conflict):
     code = "illegal_transition"
 
 
+class RateLimited(CarepathError):
+    """Too many requests from one caller; `retry_after_s` in the data says when to try again."""
+
+    code = "rate_limited"
+
+
 class ConfigurationError(CarepathError):
     """Settings or environment that cannot work; raised at start, before serving anything."""
 

@@ -36,6 +36,12 @@ PREFIXES = {
     "message": "msg",
     "journey_event": "jev",
     "merge": "mrg",
+    "callback": "cbk",
+    "call": "call",
+    "work": "wrk",
+    "article": "art",
+    "kb_search": "kbs",
+    "assistant_turn": "atn",
 }
 
 

@@ -52,6 +52,18 @@ class Settings(BaseSettings):
     cookie_secure: bool = Field(
         default=True, description="Send the session cookie over HTTPS only (off in demo mode)."
     )
+    twilio_api_url: str = Field(
+        default="https://api.twilio.com",
+        description="Base URL of the Twilio-compatible REST API (the local emulator in tests).",
+    )
+    graph_api_url: str = Field(
+        default="https://graph.facebook.com",
+        description="Base URL of Meta's Graph API for WhatsApp, Messenger and Instagram (the "
+        "local emulator in tests).",
+    )
+    graph_api_version: str = Field(
+        default="v21.0", pattern=r"^v\d+\.\d+$", description="Graph API version, e.g. v21.0."
+    )
     log_json: bool = Field(default=False, description="Log one JSON object per line.")
     log_level: str = Field(default="INFO")
     db_pool_size: Annotated[int, Field(gt=0)] = Field(default=10)
@@ -59,6 +71,33 @@ class Settings(BaseSettings):
         default=True,
         description="Run the outbox worker (webhooks, deliveries) inside each server process; "
         "off when `carepath worker` runs on its own.",
+    )
+    email_max_message_bytes: Annotated[int, Field(gt=0)] = Field(
+        default=25 * 1024 * 1024, description="Larger inbound mail is refused (SMTP 552)."
+    )
+    email_max_attachment_bytes: Annotated[int, Field(gt=0)] = Field(
+        default=10 * 1024 * 1024, description="Larger attachments are recorded, not stored."
+    )
+    attachment_types: str = Field(
+        # No image/*: an SVG is a document that can carry script.
+        default="image/png,image/jpeg,image/gif,image/webp,image/heic,image/tiff,"
+        "application/pdf,text/plain,text/csv,message/rfc822,application/msword,"
+        "application/vnd.ms-excel,application/vnd.openxmlformats-officedocument.*,"
+        "application/vnd.oasis.opendocument.*",
+        description="Comma-separated media types stored from inbound messages; `type/*` and "
+        "`prefix.*` wildcards. Others are recorded as rejected.",
+    )
+    smtp_url: str | None = Field(
+        default=None,
+        description="Outgoing mail server for email accounts without their own smtp_host: "
+        "smtp://user:pass@host:25, smtp+starttls://…:587 or smtps://…:465.",
+    )
+    smtp_listen_host: str = Field(default="127.0.0.1", description="SMTP listener interface.")
+    smtp_listen_port: int | None = Field(
+        default=None, description="Run the inbound SMTP listener in `carepath serve` on this port."
+    )
+    imap_poll_interval_s: Annotated[float, Field(ge=0)] = Field(
+        default=60.0, description="Seconds between IMAP polls of each mailbox; 0 turns it off."
     )
 
     @field_validator("database_url")

@@ -13,10 +13,13 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from carepath.delivery import Handler, HandlerContext, build_handlers, http_client
+from carepath.channels.email.imap_poller import ImapPolling
+from carepath.delivery import Handler, HandlerContext
+from carepath.delivery.registry import build_handlers, http_client
 from carepath.domain.clock import utcnow
 from carepath.domain.outbox import OutboxItem, OutboxStatus
 from carepath.errors import DeliveryFailed
+from carepath.routing.dispatcher import DispatcherTask
 from carepath.settings import Settings
 from carepath.storage import Database
 
@@ -180,6 +183,8 @@ class BackgroundWorker:
     def __init__(self, worker: OutboxWorker, http: httpx.AsyncClient) -> None:
         self.worker = worker
         self._http = http
+        self.imap: ImapPolling | None = None  # email mailboxes, polled beside the outbox
+        self.dispatcher: DispatcherTask | None = None  # routing of waiting work to agents
         self._stop = stop = asyncio.Event()
         self._task = asyncio.create_task(worker.run(stop), name=f"outbox worker {worker.name}")
 
@@ -196,10 +201,17 @@ class BackgroundWorker:
         worker = OutboxWorker(
             db, build_handlers(settings, http), name=name or worker_name(), concurrency=concurrency
         )
-        return cls(worker, http)
+        background = cls(worker, http)
+        background.imap = ImapPolling.start(db, settings, name=worker.name)
+        background.dispatcher = DispatcherTask.start(db, name=worker.name)
+        return background
 
     async def stop(self, grace_s: float = STOP_GRACE_S) -> None:
         """Let the batch in hand finish (up to `grace_s`), then close the HTTP client."""
+        if self.imap is not None:
+            await self.imap.stop(grace_s)
+        if self.dispatcher is not None:
+            await self.dispatcher.stop(grace_s)
         self._stop.set()
         try:
             await asyncio.wait_for(self._task, grace_s)

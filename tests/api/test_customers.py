@@ -43,6 +43,8 @@ async def _dana(db: Database, tenant: Tenant) -> str:
             IdentityRef.of(IdentityKind.WHATSAPP, "whatsapp:+447911123456"),
             IdentityRef.of(IdentityKind.WEB_VISITOR, "visitor-42"),
             IdentityRef.of(IdentityKind.EXTERNAL, "CRM-0042"),
+            IdentityRef.of(IdentityKind.MESSENGER, "7021445431234567"),
+            IdentityRef.of(IdentityKind.INSTAGRAM, "6543210987654321"),
         ],
         traits={"name": "Dana", "segment": "premium"},
         verified=True,

@@ -7,9 +7,15 @@ from pathlib import Path
 import httpx
 
 from carepath.storage import Database
-from tests.factories import bearer, make_company
+from tests.factories import Company, bearer, make_company, make_user
 
 EXAMPLE = (Path(__file__).parents[2] / "examples" / "tenant.yaml").read_text()
+
+
+async def with_the_example_agents(db: Database, company: Company) -> None:
+    """The users the example file's `agents` name (a file naming unknown users is refused)."""
+    for email in ("ann@acme.example.com", "bob@acme.example.com"):
+        await make_user(db, company.tenant, email=email)
 
 
 async def put_yaml(client: httpx.AsyncClient, token: str, text: str) -> httpx.Response:
@@ -24,6 +30,7 @@ async def test_a_supervisor_applies_the_file_and_everyone_reads_the_strategy(
     client: httpx.AsyncClient, db: Database
 ) -> None:
     company = await make_company(db, slug="acme")
+    await with_the_example_agents(db, company)
     before = await client.get("/v1/tenant/config", headers=bearer(company.agent_token))
     assert before.json()["version"] == 0
     applied = await put_yaml(client, company.supervisor_token, EXAMPLE)
@@ -44,6 +51,7 @@ async def test_an_invalid_file_changes_nothing_and_lists_every_error(
     client: httpx.AsyncClient, db: Database
 ) -> None:
     company = await make_company(db, slug="acme")
+    await with_the_example_agents(db, company)
     await put_yaml(client, company.supervisor_token, EXAMPLE)
     broken = EXAMPLE.replace("skill: returns\n", "skill: refunds\n").replace(
         "min_proficiency: 3", "min_proficiency: 0"

@@ -11,10 +11,14 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from carepath.actions.articles import do_create_article
+from carepath.actions.callbacks import do_request_callback
 from carepath.actions.channels import do_create_channel_account
 from carepath.actions.ingest import do_ingest_inbound
 from carepath.actions.merges import do_merge_customers
 from carepath.actions.webhooks import do_create_webhook
+from carepath.actions.work import enqueue_case
+from carepath.domain.callbacks import CallbackSource
 from carepath.domain.contacts import Channel
 from carepath.domain.outbox import OutboxItem
 from carepath.secretbox import SecretBox
@@ -34,6 +38,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/v1/customers/{customer_id}"): {"name": "Renamed"},
     ("POST", "/v1/customers/{customer_id}/merge"): {"merged_id": "{other_customer_id}"},
     ("PATCH", "/v1/channels/{account_id}"): {"active": False},
+    ("PUT", "/v1/agents/{user_id}/profile"): {"skills": {"general": 3}},
+    ("PATCH", "/v1/articles/{article_id}"): {"title": "Renamed"},
 }
 
 
@@ -57,6 +63,19 @@ async def their_objects(db: Database, theirs: Company) -> dict[str, str]:
         )
         uow.outbox.add(delivery)
         token_id = (await uow.api_tokens.list(theirs.tenant.id, limit=1, cursor=None)).items[0].id
+        their_case = await uow.cases.get(theirs.tenant.id, first.case.id)
+        assert their_case is not None
+        work = await enqueue_case(uow, their_case)
+    callback = await do_request_callback(
+        db,
+        theirs.tenant.id,
+        first.customer.id,
+        phone="+16505550170",
+        when=None,
+        source=CallbackSource.AGENT,
+        channel=Channel.SMS,
+        case_id=first.case.id,
+    )
     account = await do_create_channel_account(
         db,
         system(theirs.tenant),
@@ -65,8 +84,12 @@ async def their_objects(db: Database, theirs: Company) -> dict[str, str]:
         name="support",
         address=f"support@{theirs.tenant.slug}.example.com",
     )
+    article = await do_create_article(
+        db, system(theirs.tenant), {"title": "Refunds", "body": "Five days."}
+    )
     return {
         "account_id": account.id,
+        "article_id": article.id,
         "user_id": user.id,
         "token_id": token_id,
         "case_id": first.case.id,
@@ -75,6 +98,8 @@ async def their_objects(db: Database, theirs: Company) -> dict[str, str]:
         "merge_id": merge.id,
         "webhook_id": webhook.id,
         "delivery_id": delivery.id,
+        "callback_id": callback.id,
+        "work_id": work.id,
     }
 
 
@@ -142,6 +167,10 @@ async def _their_rows(conn: Any, theirs: Company) -> dict[str, list[Any]]:
         tables.outbox,
         tables.messages,
         tables.channel_accounts,
+        tables.callbacks,
+        tables.calls,
+        tables.work_items,
+        tables.articles,
     ):
         rows = await conn.execute(
             select(table).where(table.c.tenant_id == theirs.tenant.id).order_by(table.c.id)

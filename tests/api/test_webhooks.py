@@ -11,7 +11,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 
 from carepath import __version__
-from carepath.delivery import build_handlers, http_client
+from carepath.delivery.registry import build_handlers, http_client
 from carepath.domain import Tenant
 from carepath.domain.events import Event
 from carepath.domain.webhooks import verify_webhook

@@ -129,7 +129,17 @@ def test_demo_starts_prints_its_urls_and_they_answer(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAREPATH_")}
     proc = subprocess.Popen(
-        [*CAREPATH, "demo", "--port", str(port), "--data-dir", str(tmp_path / "demo")],
+        [
+            *CAREPATH,
+            "demo",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(tmp_path / "demo"),
+            "--no-traffic",
+            "--customers",
+            "5",
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -138,7 +148,7 @@ def test_demo_starts_prints_its_urls_and_they_answer(tmp_path: Path) -> None:
     try:
         assert proc.stdout is not None
         printed: list[str] = []
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # seeding replays history; tests/cli/test_demo.py
         while time.monotonic() < deadline and not any("Ctrl-C" in line for line in printed):
             printed.append(proc.stdout.readline())
         urls = [word for line in printed for word in line.split() if word.startswith("http://")]
@@ -146,7 +156,7 @@ def test_demo_starts_prints_its_urls_and_they_answer(tmp_path: Path) -> None:
         for url in urls:
             for _ in range(100):
                 try:
-                    response = httpx.get(url, timeout=2)
+                    response = httpx.get(url, timeout=5, follow_redirects=True)
                     break
                 except httpx.TransportError:
                     time.sleep(0.1)

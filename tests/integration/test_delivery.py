@@ -84,9 +84,9 @@ async def test_a_reply_reaches_the_sender_with_its_account_secrets_and_thread(db
     assert await run.run_once() == 1
     assert sender.sent == []
     async with db.uow() as uow:
-        item = (await uow.outbox.list(company.tenant.id, status=None, limit=10, cursor=None)).items[
-            0
-        ]
+        items = (await uow.outbox.list(company.tenant.id, status=None, limit=10, cursor=None)).items
+        # The customer's message also queued an assistant turn: the reply is the other item.
+        item = next(i for i in items if i.kind == "deliver_message")
         item.available_at = utcnow() - timedelta(seconds=1)
     assert await run.run_once() == 1
     [outbound] = sender.sent
@@ -110,9 +110,9 @@ async def test_a_reply_on_a_channel_without_a_sender_waits_and_says_why(db: Data
     await do_reply(db, system(company.tenant), first.case.id, text="hello")
     assert await worker(db, {}).run_once() == 1
     async with db.uow(write=False) as uow:
-        item = (await uow.outbox.list(company.tenant.id, status=None, limit=10, cursor=None)).items[
-            0
-        ]
+        items = (await uow.outbox.list(company.tenant.id, status=None, limit=10, cursor=None)).items
+        # The customer's message also queued an assistant turn: the reply is the other item.
+        item = next(i for i in items if i.kind == "deliver_message")
     assert item.status is OutboxStatus.PENDING
     assert item.last_error == "this deployment has no sender for sms"
 

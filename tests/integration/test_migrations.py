@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from carepath.storage import Database
 from carepath.storage import migrate as migrations
+from carepath.storage.search_index import include_name
 from carepath.storage.tables import metadata
 from tests import services
 
@@ -36,7 +37,8 @@ def _tables(connection: Connection) -> set[str]:
 
 
 def _diff(connection: Connection) -> list[Any]:
-    return list(compare_metadata(MigrationContext.configure(connection), metadata))
+    context = MigrationContext.configure(connection, opts={"include_name": include_name})
+    return list(compare_metadata(context, metadata))
 
 
 async def test_upgrade_to_head_matches_the_models_and_downgrade_removes_everything(

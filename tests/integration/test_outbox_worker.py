@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from carepath.actions import do_create_webhook, do_delete_webhook
-from carepath.delivery import HandlerContext, build_handlers, http_client
+from carepath.delivery import HandlerContext
+from carepath.delivery.registry import build_handlers, http_client
 from carepath.domain import Tenant
 from carepath.domain.clock import utcnow
 from carepath.domain.events import Event

@@ -1,4 +1,4 @@
-"""Callback requests: "call me" from the widget or an app (later the IVR and agents)."""
+"""Callback requests: "call me" from the widget or an app, the phone menu, or an agent."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from carepath.actions.payloads import case_payload
+from carepath.actions.work import enqueue_callback
 from carepath.domain.callbacks import Callback, CallbackSource
 from carepath.domain.cases import Case
 from carepath.domain.clock import utcnow
@@ -47,43 +48,72 @@ async def do_request_callback(
     recently resolved), else a new one on `channel`, where the request was made."""
     now = utcnow()
     async with db.uow() as uow:
-        tenant = await uow.tenants.get(tenant_id)
-        customer = await uow.customers.live(tenant_id, customer_id)
-        if tenant is None or customer is None:
-            raise NotFound("customer not found", kind="customer")
-        case = await _case(uow, tenant, customer.id, case_id, now)
-        if case is None:
-            case = Case.open(tenant.id, customer.id, channel, segment=customer.segment, now=now)
-            uow.cases.add(case)
-            await uow.flush()
-            await uow.events.append(tenant.id, EventType.CASE_CREATED, case_payload(case))
-        callback = Callback.request(
-            tenant_id=tenant.id,
-            case_id=case.id,
-            customer_id=customer.id,
+        return await request_callback(
+            uow,
+            tenant_id,
+            customer_id,
             phone=phone,
-            requested_for=when,
+            when=when,
             source=source,
+            channel=channel,
+            case_id=case_id,
             now=now,
         )
-        uow.callbacks.add(callback)
-        uow.journey.add(
-            JourneyEvent.record(
-                tenant_id=tenant.id,
-                customer_id=customer.id,
-                type=JourneyEventType.CALLBACK,
-                name="callback_requested",
-                channel=channel,
-                case_id=case.id,
-                properties={
-                    "source": callback.source.value,
-                    "requested_for": callback.requested_for.isoformat(),
-                },
-                now=now,
-            )
-        )
+
+
+async def request_callback(
+    uow: UnitOfWork,
+    tenant_id: TenantId,
+    customer_id: CustomerId,
+    *,
+    phone: str,
+    when: datetime | None,
+    source: CallbackSource,
+    channel: Channel,
+    case_id: str | None,
+    now: datetime,
+) -> Callback:
+    """do_request_callback in the caller's transaction (the phone menu records the call's
+    choice in the same one)."""
+    tenant = await uow.tenants.get(tenant_id)
+    customer = await uow.customers.live(tenant_id, customer_id)
+    if tenant is None or customer is None:
+        raise NotFound("customer not found", kind="customer")
+    case = await _case(uow, tenant, customer.id, case_id, now)
+    if case is None:
+        case = Case.open(tenant.id, customer.id, channel, segment=customer.segment, now=now)
+        uow.cases.add(case)
         await uow.flush()
-        await uow.events.append(tenant.id, EventType.CALLBACK_REQUESTED, callback_payload(callback))
+        await uow.events.append(tenant.id, EventType.CASE_CREATED, case_payload(case))
+    callback = Callback.request(
+        tenant_id=tenant.id,
+        case_id=case.id,
+        customer_id=customer.id,
+        phone=phone,
+        requested_for=when,
+        source=source,
+        now=now,
+    )
+    uow.callbacks.add(callback)
+    await uow.flush()
+    await enqueue_callback(uow, callback, case, now=now)
+    uow.journey.add(
+        JourneyEvent.record(
+            tenant_id=tenant.id,
+            customer_id=customer.id,
+            type=JourneyEventType.CALLBACK,
+            name="callback_requested",
+            channel=channel,
+            case_id=case.id,
+            properties={
+                "source": callback.source.value,
+                "requested_for": callback.requested_for.isoformat(),
+            },
+            now=now,
+        )
+    )
+    await uow.flush()
+    await uow.events.append(tenant.id, EventType.CALLBACK_REQUESTED, callback_payload(callback))
     return callback
 
 

@@ -8,6 +8,8 @@ from carepath.access import Permission, Principal, authorize, scoped
 from carepath.actions.delivery import DELIVER_MESSAGE, reachable_address
 from carepath.actions.payloads import case_payload, message_payload
 from carepath.actions.surveys import send_survey
+from carepath.actions.whatsapp import check_reply as check_whatsapp_reply
+from carepath.actions.work import sync_case_work
 from carepath.domain.cases import Case, CaseStatus, Priority
 from carepath.domain.clock import utcnow
 from carepath.domain.contacts import Channel, Handler
@@ -15,6 +17,7 @@ from carepath.domain.events import EventType
 from carepath.domain.journey import JourneyEvent, JourneyEventType
 from carepath.domain.messages import AuthorKind, Direction, Message
 from carepath.domain.outbox import OutboxItem
+from carepath.domain.whatsapp import Template
 from carepath.errors import InvalidInput, PermissionDenied
 from carepath.ids import UserId
 from carepath.storage import Database, UnitOfWork
@@ -39,9 +42,11 @@ async def do_reply(
     text: str,
     channel: Channel | None = None,
     set_pending: bool = False,
+    template: Template | None = None,
 ) -> Message:
     """An agent's (or an integration's) reply, delivered through the outbox on the case's
-    current channel or the one chosen; the customer must be reachable there."""
+    current channel or the one chosen; the customer must be reachable there. On WhatsApp,
+    outside the 24-hour window only a `template` may be sent."""
     authorize(actor, Permission.WORK_CASES)
     now = utcnow()
     async with db.uow() as uow:
@@ -50,8 +55,10 @@ async def do_reply(
             raise InvalidInput(f"the case is {case.status}; reopen it to reply", field="case")
         channel = Channel(channel or case.channel)
         address = await reachable_address(uow, case, channel)
+        await check_whatsapp_reply(uow, case, channel, template, now)
         if case.status in (CaseStatus.BOT, CaseStatus.QUEUED) and actor.user_id:
             case.assign(actor.user_id, now)  # answering a waiting case takes it
+            await sync_case_work(uow, case, now)
         contact = await uow.contacts.latest_open(actor.tenant_id, case.id, channel)
         if contact is not None and contact.ended_at is None:
             contact.hand_to(Handler.AGENT, now)
@@ -64,8 +71,8 @@ async def do_reply(
             direction=Direction.OUTBOUND,
             author_kind=AuthorKind.AGENT if actor.user_id else AuthorKind.SYSTEM,
             author_id=actor.user_id,
-            text=text,
-            properties={"to": address},
+            text=text or (template.summary if template else ""),
+            properties={"to": address, **({"template": template.to_api()} if template else {})},
             now=now,
         )
         if set_pending:
@@ -153,6 +160,7 @@ async def do_assign_case(
             if not user.is_active:
                 raise InvalidInput("that user is deactivated", field="assignee_id")
             case.assign(user.id, now)
+        await sync_case_work(uow, case, now)
         await uow.events.append(actor.tenant_id, EventType.CASE_ASSIGNED, case_payload(case))
     return case
 
@@ -164,6 +172,7 @@ async def do_resolve_case(db: Database, actor: Principal, case_id: str) -> Case:
     async with db.uow() as uow:
         case = await _case(uow, actor, case_id)
         case.resolve(now)
+        await sync_case_work(uow, case, now)
         last_contact = None
         for contact in await uow.contacts.of_case(actor.tenant_id, case.id):
             if contact.ended_at is None:
@@ -194,5 +203,6 @@ async def do_reopen_case(db: Database, actor: Principal, case_id: str) -> Case:
     async with db.uow() as uow:
         case = await _case(uow, actor, case_id)
         case.reopen(now, assignee_id=actor.user_id)
+        await sync_case_work(uow, case, now)
         await uow.events.append(actor.tenant_id, EventType.CASE_REOPENED, case_payload(case))
     return case

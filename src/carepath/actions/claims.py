@@ -180,7 +180,7 @@ async def _signed_in(
         candidate = await uow.customers.live(tenant.id, visitor_identity.customer_id)
         # A browser that another user signed in on keeps that user's visitor id; adopting it
         # would hand this user the other one's history.
-        if candidate is not None and await _is_anonymous(uow, tenant, candidate):
+        if candidate is not None and await is_anonymous(uow, tenant, candidate):
             customer = candidate
     claimed: list[tuple[IdentityRef, Identity | None, bool]] = [(user, user_identity, True)]
     if visitor is not None:
@@ -244,7 +244,9 @@ async def _announce(
         await uow.events.append(tenant.id, event, customer_payload(customer))
 
 
-async def _is_anonymous(uow: UnitOfWork, tenant: Tenant, customer: Customer) -> bool:
+async def is_anonymous(uow: UnitOfWork, tenant: Tenant, customer: Customer) -> bool:
+    """Known only by visitor ids: nobody proved who this is (a browser holding the id may
+    see this history, and a signed-in user may adopt it)."""
     cluster = await uow.customers.cluster_ids(tenant.id, customer.id)
     identities = await uow.identities.of_customers(tenant.id, cluster)
     return all(identity.kind is IdentityKind.WEB_VISITOR for identity in identities)

@@ -23,8 +23,11 @@ _ADDRESS_KINDS: dict[Channel, tuple[IdentityKind, ...]] = {
     Channel.SMS: (IdentityKind.PHONE,),
     Channel.VOICE: (IdentityKind.PHONE,),
     Channel.WHATSAPP: (IdentityKind.WHATSAPP, IdentityKind.PHONE),
+    Channel.MESSENGER: (IdentityKind.MESSENGER,),
+    Channel.INSTAGRAM: (IdentityKind.INSTAGRAM,),
     Channel.CHAT: (IdentityKind.WEB_VISITOR, IdentityKind.APP_USER),
-    Channel.APP: (IdentityKind.APP_USER,),
+    # An app with no signed-in user still streams replies to its device (its visitor id).
+    Channel.APP: (IdentityKind.APP_USER, IdentityKind.WEB_VISITOR),
 }
 
 

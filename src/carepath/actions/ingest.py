@@ -14,6 +14,8 @@ from carepath.actions.payloads import (
     message_payload,
 )
 from carepath.actions.surveys import record_answer
+from carepath.actions.work import route_new_message
+from carepath.domain.assistant import ASSISTANT_TURN
 from carepath.domain.cases import Case, CaseStatus
 from carepath.domain.contacts import Contact, Handler
 from carepath.domain.customers import Customer
@@ -21,6 +23,7 @@ from carepath.domain.events import EventType
 from carepath.domain.identities import Identity
 from carepath.domain.journey import JourneyEvent, JourneyEventType
 from carepath.domain.messages import AuthorKind, Direction, InboundMessage, Message
+from carepath.domain.outbox import OutboxItem
 from carepath.domain.tenants import Tenant
 from carepath.errors import NotFound
 from carepath.storage import Database, UnitOfWork
@@ -67,6 +70,8 @@ async def _ingest(uow: UnitOfWork, inbound: InboundMessage) -> IngestResult:
     now = inbound.received_at
     customer, new_customer = await _resolve_customer(uow, tenant, inbound)
     case, new_case, survey_answer = await _thread(uow, tenant, customer, inbound)
+    if not survey_answer:
+        await route_new_message(uow, case, new_case=new_case, now=now)
     # A survey answer is part of the finished contact, not a new one (it would count as a repeat).
     contact = None if survey_answer else await _contact(uow, tenant, case, inbound)
     message = Message.create(
@@ -100,6 +105,10 @@ async def _ingest(uow: UnitOfWork, inbound: InboundMessage) -> IngestResult:
         )
     await uow.flush()
     await uow.events.append(tenant.id, EventType.MESSAGE_CREATED, message_payload(message))
+    if contact is not None and case.status is CaseStatus.BOT and inbound.channel.is_digital:
+        # The assistant answers after this commit, in the worker (docs/subsystems/assistant.md).
+        payload = {"message_id": message.id}
+        uow.outbox.add(OutboxItem(tenant_id=tenant.id, kind=ASSISTANT_TURN, payload=payload))
     return IngestResult(
         message=message,
         case=case,
@@ -188,11 +197,24 @@ async def _thread(
             case.move_to_channel(inbound.channel, now)
         case.updated_at = now
         return case, False, False
-    case = Case.open(tenant.id, customer.id, inbound.channel, segment=customer.segment, now=now)
+    case = Case.open(
+        tenant.id,
+        customer.id,
+        inbound.channel,
+        segment=customer.segment,
+        subject=_subject(inbound),
+        now=now,
+    )
     uow.cases.add(case)
     await uow.flush()
     await uow.events.append(tenant.id, EventType.CASE_CREATED, case_payload(case))
     return case, True, False
+
+
+def _subject(inbound: InboundMessage) -> str | None:
+    """An email's subject (in its properties) names the case it opens."""
+    subject = inbound.properties.get("subject")
+    return subject if isinstance(subject, str) else None
 
 
 async def _answers_survey(uow: UnitOfWork, case: Case, inbound: InboundMessage) -> bool:

@@ -36,6 +36,8 @@ def message_payload(message: Message) -> dict[str, Any]:
         "author_id": message.author_id,
         "is_internal_note": message.is_internal_note,
         "text": message.text,
+        # The provider's id, or the client's own message id (the widget matches its outbox).
+        "external_id": message.external_id,
         "created_at": message.created_at.isoformat(),
     }
 

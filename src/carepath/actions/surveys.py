@@ -43,6 +43,7 @@ async def send_survey(
         {
             "survey_id": survey.id,
             "case_id": case.id,
+            "customer_id": case.customer_id,
             "channel": survey.channel.value,
             "kinds": survey.kinds,
         },
@@ -75,7 +76,12 @@ async def record_answer(
     await uow.events.append(
         survey.tenant_id,
         EventType.SURVEY_ANSWERED,
-        {"survey_id": survey.id, "case_id": survey.case_id, "answers": dict(answers)},
+        {
+            "survey_id": survey.id,
+            "case_id": survey.case_id,
+            "customer_id": survey.customer_id,
+            "answers": dict(answers),
+        },
     )
 
 

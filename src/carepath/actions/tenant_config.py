@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from carepath.access import Permission, Principal, authorize
+from carepath.actions.agents import apply_agents, check_agents
 from carepath.domain import AuditEntry
+from carepath.domain.clock import utcnow
 from carepath.domain.tenant_configs import TenantConfigVersion
 from carepath.errors import InvalidInput, NotFound
 from carepath.ids import TenantId
@@ -47,6 +49,7 @@ async def do_apply_tenant_config(
             raise InvalidInput(
                 f"{name} is for tenant {config.tenant!r}, not {tenant.slug!r}", field="tenant"
             )
+        agents = await check_agents(uow, tenant.id, config, source, name)
         current = await uow.tenant_configs.current(tenant.id)
         if current is not None and current.document == document:
             return Applied(version=current.version, changed=False, config=config)
@@ -62,6 +65,7 @@ async def do_apply_tenant_config(
                 applied_by=actor.actor,
             )
         )
+        await apply_agents(uow, config, agents, utcnow())
         await uow.audit.record(
             AuditEntry(
                 tenant_id=tenant.id,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from rich.table import Table
 
 from carepath.actions import do_create_api_token, do_create_tenant, do_create_user
+from carepath.actions.tenant_config import do_apply_tenant_config
 from carepath.cli.common import (
     check_database,
     console,
@@ -129,5 +132,36 @@ def token_create(
         console.print("the secret is shown only now:", style="yellow")
         # Plain print: no wrapping or markup may alter the secret.
         print(created.plaintext)
+
+    run(go())
+
+
+@tenant_app.command("apply")
+def tenant_apply(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The tenant's YAML file."),
+    tenant: str = typer.Option(..., "--tenant", help="Tenant slug."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate and compare only."),
+) -> None:
+    """Apply a tenant configuration file (skills, queues, routing, intents, strategy map).
+
+    The file is refused whole, with every error listed by line and key, or stored as a new
+    version (a file equal to the version in force stores nothing).
+    """
+    settings = settings_or_exit()
+    source = file.read_text(encoding="utf-8")
+
+    async def go() -> None:
+        async with open_database(settings) as db:
+            await check_database(db, settings, require_current=True)
+            actor = await tenant_principal(db, tenant, "cli")
+            applied = await do_apply_tenant_config(
+                db, actor, source, name=str(file), dry_run=dry_run
+            )
+        if not applied.changed:
+            console.print(f"{file} equals version {applied.version} in force: nothing to do")
+        elif dry_run:
+            console.print(f"{file} is valid; applying it would make version {applied.version}")
+        else:
+            console.print(f"applied {file} to {tenant} as version [bold]{applied.version}[/]")
 
     run(go())

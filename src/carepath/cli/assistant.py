@@ -215,3 +215,12 @@ def _print_report(figures: dict[str, Any], *, title: str) -> None:
         shown = "n/a" if value is None else f"{value:.4f}" if isinstance(value, float) else value
         table.add_row(name, str(shown))
     console.print(table)
+
+
+def _register_tenant_training() -> None:
+    from carepath.cli.assistant_tenant import train_tenant
+
+    assistant_app.command("train-tenant")(train_tenant)
+
+
+_register_tenant_training()

@@ -6,7 +6,14 @@ import typer
 
 from carepath import __version__
 from carepath.cli.admin import migrate, tenant_app, token_app, user_app
+from carepath.cli.analytics import export_app, generate_app, journeys, metrics, movement
+from carepath.cli.assistant import assistant_app
+from carepath.cli.emulator import emulator
+from carepath.cli.kb import kb_app
 from carepath.cli.server import demo, serve
+from carepath.cli.simulate import simulate
+from carepath.cli.smtp import smtp
+from carepath.cli.staffing import staffing
 from carepath.cli.worker import worker
 
 app = typer.Typer(
@@ -36,9 +43,20 @@ app.command()(serve)
 app.command()(demo)
 app.command()(migrate)
 app.command()(worker)
+app.command()(smtp)
+app.command()(emulator)
+app.command()(staffing)
+app.command()(simulate)
 app.add_typer(tenant_app, name="tenant")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.command()(metrics)
+app.command()(movement)
+app.command()(journeys)
+app.add_typer(generate_app, name="generate")
+app.add_typer(export_app, name="export")
+app.add_typer(assistant_app, name="assistant")
+app.add_typer(kb_app, name="kb")
 
 
 def run() -> None:

@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import typer
 import uvicorn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from carepath.access import Principal
-from carepath.actions import do_create_tenant, do_create_user
 from carepath.cli.common import check_database, console, open_database, run, settings_or_exit
+from carepath.demo import company
+from carepath.demo.run import free_port, run_demo, sent_mail_folder
+from carepath.demo.seed import Seeded
+from carepath.demo.traffic import MAX_RATE
 from carepath.errors import ConfigurationError
 from carepath.logging import logging_config
 from carepath.settings import ENV_PREFIX, Settings
 from carepath.storage import migrate as migrations
-from carepath.types import Role
-from carepath.web import create_app
-
-DEMO_TENANT = "demo"
-DEMO_COMPANY = "Acme Outfitters"
-DEMO_ADMIN_EMAIL = "admin@acme-outfitters.example.com"
-DEMO_ADMIN_PASSWORD = "demo-password"  # noqa: S105 - printed on screen for the demo by design
 
 
 async def _preflight(settings: Settings) -> None:
@@ -39,6 +37,12 @@ def serve(
     no_worker: bool = typer.Option(
         False, "--no-worker", help="Leave the outbox to `carepath worker` processes."
     ),
+    smtp_port: int | None = typer.Option(
+        None, "--smtp-port", help="Also receive email: the SMTP listener on this port."
+    ),
+    smtp_host: str | None = typer.Option(
+        None, "--smtp-host", help="Interface of the SMTP listener (default: --host)."
+    ),
 ) -> None:
     """Serve the API and web UI. Checks the secret, the database and the schema first."""
     if log_json:
@@ -46,6 +50,9 @@ def serve(
         os.environ[f"{ENV_PREFIX}LOG_JSON"] = "true"
     if no_worker:
         os.environ[f"{ENV_PREFIX}RUN_WORKER"] = "false"
+    if smtp_port is not None:
+        os.environ[f"{ENV_PREFIX}SMTP_LISTEN_PORT"] = str(smtp_port)
+        os.environ[f"{ENV_PREFIX}SMTP_LISTEN_HOST"] = smtp_host or host
     settings = settings_or_exit()
     run(_preflight(settings))
     if workers > 1 and not settings.redis_url:
@@ -70,49 +77,108 @@ def demo(
     data_dir: Path | None = typer.Option(
         None, "--data-dir", help="Keep the demo here (default: a new temporary directory)."
     ),
+    traffic: bool = typer.Option(
+        True, "--traffic/--no-traffic", help="Simulate customers and agents while it runs."
+    ),
+    rate: float = typer.Option(
+        12, "--rate", min=0.1, max=MAX_RATE, help="Simulated customer actions per minute."
+    ),
+    customers: int = typer.Option(
+        60, "--customers", min=1, max=2000, help="Customers in the 90 days of history."
+    ),
 ) -> None:
     """Start a demo company on SQLite: nothing to install or configure."""
+    started = time.monotonic()
     data_dir = (data_dir or Path(tempfile.mkdtemp(prefix="carepath-demo-"))).resolve()
+    emulator_port, sink_port = free_port("127.0.0.1"), free_port("127.0.0.1")
     settings = settings_or_exit(
         demo_mode=True,
         data_dir=data_dir,
         database_url=None,
         cookie_secure=False,
         public_url=f"http://{host}:{port}",
+        twilio_api_url=f"http://127.0.0.1:{emulator_port}",
+        graph_api_url=f"http://127.0.0.1:{emulator_port}",
+        smtp_listen_host=host,
+        smtp_listen_port=free_port(host),
+        smtp_url=f"smtp://127.0.0.1:{sink_port}",
     )
-    run(_seed_demo(settings))
-    base = settings.public_url
-    console.print(f"\n[bold green]carepath demo[/] — {DEMO_COMPANY} (data in {data_dir})")
-    console.print(f"  API docs        {base}/docs")
-    console.print(f"  health          {base}/readyz")
-    console.print(
-        f"  log in          tenant [bold]{DEMO_TENANT}[/], "
-        f"{DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD}"
-    )
-    console.print("  stop            Ctrl-C\n")
+    seeded = run(_seed_demo(settings, customers))
+    base, tenant = settings.public_url, company.SLUG
+    lines = [
+        f"\n[bold green]carepath demo[/] — {company.NAME}, ready in "
+        f"{time.monotonic() - started:.1f} s (data in {data_dir})",
+        f"  customer site   {base}/t/{tenant}/demo  (the chat widget: start a return, chat)",
+        f"  agent workspace {base}/app",
+        f"  supervisor      {base}/app/supervisor",
+        f"  help centre     {base}/help/{tenant}",
+        f"  API docs        {base}/docs",
+        f"  log in          tenant [bold]{tenant}[/], password {company.PASSWORD}: "
+        f"{company.ADMIN_EMAIL} (admin), {company.SUPERVISOR_EMAIL} (supervisor), "
+        f"{company.AGENT_EMAIL} (agent)",
+        f"  email           smtp://{host}:{settings.smtp_listen_port} to {company.SUPPORT_EMAIL}",
+        f"  sent email      {sent_mail_folder(settings)} (a Maildir)",
+        f"  emulator        http://127.0.0.1:{emulator_port}/_emulator/requests  (texts, calls)",
+        f"  traffic         {f'{rate:g} customer actions a minute' if traffic else 'off'}",
+        "  stop            Ctrl-C\n",
+    ]
+    for line in lines:
+        console.print(line, soft_wrap=True)  # whole lines: URLs must stay copyable
     try:
-        app = create_app(settings)
+        served = asyncio.run(
+            run_demo(
+                settings,
+                host=host,
+                port=port,
+                emulator_port=emulator_port,
+                sink_port=sink_port,
+                seeded=seeded,
+                traffic_rate=rate if traffic else None,
+            )
+        )
     except ConfigurationError as exc:
         console.print(f"[red]error:[/] {exc.message}")
         raise typer.Exit(2) from exc
-    uvicorn.run(app, host=host, port=port, log_config=logging_config(json=False, level="WARNING"))
+    if not served:
+        console.print(f"[red]error:[/] could not serve on {host}:{port}; is it in use? Try --port.")
+        raise typer.Exit(1)
 
 
-async def _seed_demo(settings: Settings) -> None:
+async def _seed_demo(settings: Settings, customers: int) -> Seeded:
+    """Migrate, then seed the company and replay its history through the actions; a
+    --data-dir from an earlier run is kept as it is."""
+    from carepath.assistant.serving import TenantModels
+    from carepath.demo.history import replay_history
+    from carepath.demo.seed import load_seeded, seed_company, train_assistant
+
     async with open_database(settings) as db:
         await migrations.upgrade(db)
-        async with db.uow(write=False) as uow:
-            existing = await uow.tenants.by_slug(DEMO_TENANT)
+        existing = await load_seeded(db)
         if existing is not None:
-            return  # a --data-dir from an earlier run: keep it as it is
-        tenant = await do_create_tenant(
-            db, slug=DEMO_TENANT, name=DEMO_COMPANY, actor="system:demo"
+            return existing
+        columns = (
+            TextColumn("{task.description:<28}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
         )
-        await do_create_user(
-            db,
-            Principal.for_system(tenant.id, "demo"),
-            email=DEMO_ADMIN_EMAIL,
-            display_name="Demo Admin",
-            role=Role.ADMIN,
-            password=DEMO_ADMIN_PASSWORD,
-        )
+        with Progress(*columns, console=console, transient=False) as progress:
+            step = progress.add_task("the company, its articles", total=1)
+            seeded = await seed_company(db, settings)
+            progress.advance(step)
+            training = asyncio.create_task(train_assistant(db, settings, seeded))
+            history = progress.add_task("90 days of history", total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(history, completed=done, total=total)
+
+            await replay_history(
+                db,
+                seeded,
+                TenantModels(settings.data_dir),
+                public_url=settings.public_url,
+                customers=customers,
+                advance=advance,
+                model_ready=training,
+            )
+        return seeded

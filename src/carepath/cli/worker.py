@@ -23,7 +23,8 @@ def worker(
     ),
     log_json: bool = typer.Option(False, "--log-json", help="Log one JSON object per line."),
 ) -> None:
-    """Deliver webhooks and queued messages until stopped (SIGTERM or Ctrl-C)."""
+    """Deliver webhooks and queued messages, and route waiting work to agents, until stopped
+    (SIGTERM or Ctrl-C)."""
     settings = settings_or_exit(**({"log_json": True} if log_json else {}))
     configure_logging(json=settings.log_json, level=settings.log_level)
     run(_work(settings, concurrency))

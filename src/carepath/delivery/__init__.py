@@ -1,7 +1,9 @@
-"""Background deliveries done by the outbox worker: webhooks now, channel messages later."""
+"""Background deliveries done by the outbox worker: the handler contract, webhooks, channel
+messages and surveys. The composition (which handler and sender for what) is
+`carepath.delivery.registry`, imported directly: it depends on every channel package, which in
+turn depend on this package's contract."""
 
 from carepath.delivery.base import Handler, HandlerContext
-from carepath.delivery.registry import USER_AGENT, build_handlers, http_client
 from carepath.delivery.webhooks import (
     EVENT_ID_HEADER,
     EVENT_TYPE_HEADER,
@@ -12,11 +14,8 @@ from carepath.delivery.webhooks import (
 __all__ = [
     "EVENT_ID_HEADER",
     "EVENT_TYPE_HEADER",
-    "USER_AGENT",
     "Handler",
     "HandlerContext",
     "WebhookHandler",
-    "build_handlers",
-    "http_client",
     "webhook_body",
 ]

@@ -6,7 +6,13 @@ import httpx
 
 from carepath import __version__
 from carepath.actions.delivery import DELIVER_MESSAGE
+from carepath.channels.email.sender import SmtpSender, SmtpServer
+from carepath.channels.meta.sender import GraphClient, MetaMessagingSender, WhatsAppSender
+from carepath.channels.twilio.calls_api import TwilioCalls
+from carepath.channels.twilio.sender import TwilioSmsSender
+from carepath.delivery.assistant import ASSISTANT_TURN, AssistantTurnHandler
 from carepath.delivery.base import Handler
+from carepath.delivery.calls import PLACE_CALL, PlaceCall
 from carepath.delivery.messages import DELIVER_SURVEY, ChannelSender, DeliverMessage, DeliverSurvey
 from carepath.delivery.webhooks import WebhookHandler
 from carepath.domain.contacts import Channel
@@ -30,7 +36,20 @@ def http_client() -> httpx.AsyncClient:
 
 def build_senders(settings: Settings, http: httpx.AsyncClient) -> dict[Channel, ChannelSender]:
     """Channel → sender. Each channel package adds its sender here."""
-    return {}
+    status_url = settings.public_url.rstrip("/") + "/webhooks/twilio/{tenant}/sms/status"
+    senders: dict[Channel, ChannelSender] = {
+        Channel.SMS: TwilioSmsSender(
+            http, base_url=settings.twilio_api_url, status_callback=status_url
+        ),
+        Channel.EMAIL: SmtpSender(
+            SmtpServer.from_url(settings.smtp_url) if settings.smtp_url else None
+        ),
+    }
+    graph = GraphClient(http, base_url=settings.graph_api_url, version=settings.graph_api_version)
+    senders[Channel.WHATSAPP] = WhatsAppSender(graph)
+    senders[Channel.MESSENGER] = MetaMessagingSender(graph, Channel.MESSENGER)
+    senders[Channel.INSTAGRAM] = MetaMessagingSender(graph, Channel.INSTAGRAM)
+    return senders
 
 
 def build_handlers(settings: Settings, http: httpx.AsyncClient) -> dict[str, Handler]:
@@ -40,4 +59,10 @@ def build_handlers(settings: Settings, http: httpx.AsyncClient) -> dict[str, Han
         WEBHOOK_KIND: WebhookHandler(http),
         DELIVER_MESSAGE: DeliverMessage(build_senders(settings, http), SecretBox(secret)),
         DELIVER_SURVEY: DeliverSurvey(secret=secret, public_url=settings.public_url),
+        ASSISTANT_TURN: AssistantTurnHandler(settings.data_dir, http, settings.public_url),
+        PLACE_CALL: PlaceCall(
+            TwilioCalls(http, base_url=settings.twilio_api_url),
+            SecretBox(secret),
+            public_url=settings.public_url,
+        ),
     }

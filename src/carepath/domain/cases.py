@@ -22,6 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from carepath.domain.clock import utcnow
 from carepath.domain.contacts import Channel
@@ -116,6 +117,8 @@ class Case:
     updated_at: datetime = field(default_factory=utcnow)
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
+    # The assistant's hand-off packet (assistant/handoff.py), shown first to the agent.
+    handoff: dict[str, Any] | None = None
 
     @classmethod
     def open(

@@ -28,6 +28,20 @@ class EventType(enum.StrEnum):
     SURVEY_SENT = "survey.sent"
     SURVEY_ANSWERED = "survey.answered"
     NOTE_ADDED = "note.added"
+    CALLBACK_REQUESTED = "callback.requested"
+    CALLBACK_UPDATED = "callback.updated"  # scheduled, done or cancelled
+    CALL_INCOMING = "call.incoming"  # the screen pop: who is calling, their case and journey
+    CALL_UPDATED = "call.updated"  # placed, answered, queued, ended; wait and talk time
+    TYPING = "typing"  # someone is writing on a case now; throttled, shown for a few seconds
+    WORK_QUEUED = "work.queued"  # a case or callback waits for an agent (again, after a decline)
+    WORK_OFFERED = "work.offered"
+    WORK_ASSIGNED = "work.assigned"
+    WORK_SLA_BREACHED = "work.sla_breached"
+    AGENT_PRESENCE = "agent.presence"
+    ARTICLE_CREATED = "article.created"
+    ARTICLE_UPDATED = "article.updated"  # edits, publish and unpublish
+    ARTICLE_DELETED = "article.deleted"
+    ASSISTANT_TURN = "assistant.turn"  # a bot turn and its outcome (answered, handed off…)
 
 
 @dataclass(eq=False)

@@ -25,6 +25,9 @@ class IdentityKind(enum.StrEnum):
     WEB_VISITOR = "web_visitor"
     APP_USER = "app_user"
     EXTERNAL = "external"
+    # Page-scoped ids (Messenger PSID, Instagram IGSID): one person has one per page or account.
+    MESSENGER = "messenger"
+    INSTAGRAM = "instagram"
 
 
 def normalize_identity(kind: IdentityKind, value: str, *, default_region: str | None = None) -> str:

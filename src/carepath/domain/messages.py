@@ -36,6 +36,8 @@ _SENDER_KINDS: Mapping[Channel, IdentityKind] = {
     Channel.SMS: IdentityKind.PHONE,
     Channel.VOICE: IdentityKind.PHONE,
     Channel.WHATSAPP: IdentityKind.WHATSAPP,
+    Channel.MESSENGER: IdentityKind.MESSENGER,
+    Channel.INSTAGRAM: IdentityKind.INSTAGRAM,
 }
 
 

@@ -135,16 +135,6 @@ async def _status_callbacks(
             return  # carepath is gone; a real provider would retry, the emulator need not
 
 
-async def twilio_calls(request: Request) -> Response:
-    emulator: Emulator = request.app.state.emulator
-    account_sid = request.path_params["account_sid"]
-    if _basic_user(request) != account_sid:
-        return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, 401)
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    emulator.record("twilio.call", request, form)
-    return JSONResponse({"sid": _sid("CA"), "status": "queued", "to": form.get("To")}, 201)
-
-
 async def send_sms(request: Request) -> Response:
     """Control: act as a customer texting carepath. Body: url, auth_token, from, to, body."""
     emulator: Emulator = request.app.state.emulator
@@ -193,7 +183,6 @@ def create_emulator() -> Starlette:
                 twilio_messages,
                 methods=["POST"],
             ),
-            Route("/2010-04-01/Accounts/{account_sid}/Calls.json", twilio_calls, methods=["POST"]),
             Route("/_emulator/twilio/sms", send_sms, methods=["POST"]),
             Route("/_emulator/requests", list_requests, methods=["GET"]),
             Route("/_emulator/requests", clear_requests, methods=["DELETE"]),
@@ -201,7 +190,8 @@ def create_emulator() -> Starlette:
         lifespan=lifespan,
     )
     app.state.emulator = emulator
-    from carepath.emulator import graph  # here: graph.py builds on this module's Emulator
+    from carepath.emulator import graph, voice  # here: both build on this module's Emulator
 
     graph.install(app, emulator)
+    voice.install(app, emulator)
     return app

@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from carepath.domain.cases import Priority
 from carepath.domain.contacts import Channel
 from carepath.errors import InvalidInput
-from carepath.yaml_config import load_yaml
 from carepath.routing.model import ChannelKind, Policy, RoutingRules, WideningStep
+from carepath.yaml_config import load_yaml
 
 Proficiency = Annotated[int, Field(ge=1, le=5)]
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})")

@@ -27,6 +27,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import registry
 
 from carepath.domain import ApiToken, AuditEntry, LoginSession, Tenant, User
+from carepath.domain.assistant import AssistantTurn, HandoffReason, TurnOutcome
+from carepath.domain.callbacks import Callback, CallbackSource, CallbackStatus
+from carepath.domain.calls import Call, CallDirection, CallStatus, IvrChoice
 from carepath.domain.cases import Case, CaseStatus, Priority
 from carepath.domain.channel_accounts import ChannelAccount
 from carepath.domain.contacts import Channel, Contact, Handler
@@ -37,7 +40,12 @@ from carepath.domain.journey import JourneyEvent, JourneyEventType
 from carepath.domain.messages import AuthorKind, DeliveryStatus, Direction, Message
 from carepath.domain.outbox import OutboxItem, OutboxStatus
 from carepath.domain.surveys import Survey
+from carepath.domain.tenant_configs import TenantConfigVersion
 from carepath.domain.webhooks import WebhookEndpoint
+from carepath.knowledge.articles import Article, ArticleStatus
+from carepath.knowledge.gaps import SearchOutcome, SearchRecord, SearchSource
+from carepath.routing.model import ChannelKind, Presence
+from carepath.routing.records import AgentProfile, WorkKind, WorkRecord, WorkStatus
 from carepath.storage.types import UTCDateTime
 from carepath.types import Role
 
@@ -252,6 +260,7 @@ cases = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     Column("resolved_at", UTCDateTime(), nullable=True),
     Column("closed_at", UTCDateTime(), nullable=True),
+    Column("handoff", JSON, nullable=True),
     Index("ix_cases_tenant_id_customer_id", "tenant_id", "customer_id"),
     Index("ix_cases_tenant_id_status", "tenant_id", "status"),
     Index("ix_cases_tenant_id_assignee_id", "tenant_id", "assignee_id"),
@@ -362,6 +371,208 @@ channel_accounts = Table(
     Index("ix_channel_accounts_tenant_id_channel", "tenant_id", "channel"),
 )
 
+# How far IMAP polling got in each mailbox, and which poller holds it (a lease, so that several
+# worker processes never poll one mailbox at once). Plain Core: a cursor is not a domain object.
+imap_cursors = Table(
+    "imap_cursors",
+    metadata,
+    Column(
+        "account_id",
+        ID,
+        ForeignKey("channel_accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("tenant_id", ID, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("uidvalidity", BigInteger, nullable=True),
+    Column("last_uid", BigInteger, nullable=False),
+    Column("locked_by", String(80), nullable=True),
+    Column("locked_until", UTCDateTime(), nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+callbacks = Table(
+    "callbacks",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("tenant_id", ID, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("case_id", ID, ForeignKey("cases.id"), nullable=False),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
+    Column("phone", String(40), nullable=False),
+    Column("requested_for", UTCDateTime(), nullable=False),
+    Column("status", str_enum(CallbackStatus), nullable=False),
+    Column("source", str_enum(CallbackSource), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    # Routing picks due work by status and time; a case shows its callbacks.
+    Index("ix_callbacks_tenant_id_status_requested_for", "tenant_id", "status", "requested_for"),
+    Index("ix_callbacks_tenant_id_case_id", "tenant_id", "case_id"),
+)
+
+tenant_configs = Table(
+    "tenant_configs",
+    metadata,
+    Column("tenant_id", ID, ForeignKey("tenants.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("document", JSON, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("applied_by", String(80), nullable=False),
+    Column("applied_at", UTCDateTime(), nullable=False),
+)
+
+# Who takes routed work: skills, capacity per channel kind, presence. An agent's load is not a
+# column: it is the open work they hold, counted while this row is locked (routing/records.py).
+agent_profiles = Table(
+    "agent_profiles",
+    metadata,
+    Column("user_id", ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("tenant_id", ID, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("skills", JSON, nullable=False),
+    Column("capacity", JSON, nullable=False),
+    Column("total_capacity", Integer, nullable=False),
+    Column("presence", str_enum(Presence), nullable=False),
+    Column("presence_changed_at", UTCDateTime(), nullable=False),
+    Column("idle_since", UTCDateTime(), nullable=False),
+    Column("last_assigned_at", UTCDateTime(), nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_agent_profiles_tenant_id_presence", "tenant_id", "presence"),
+)
+
+# Cases and callbacks that need an agent, from queued to done. The dispatcher claims waiting
+# rows with FOR UPDATE SKIP LOCKED; offers expire, so a dispatcher that dies leaves nothing held.
+work_items = Table(
+    "work_items",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("tenant_id", ID, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", str_enum(WorkKind), nullable=False),
+    Column("subject_id", ID, nullable=False),
+    Column("case_id", ID, ForeignKey("cases.id"), nullable=False),
+    Column("skill", String(60), nullable=False),
+    Column("fallback_skill", String(60), nullable=True),
+    Column("queue", String(60), nullable=True),
+    Column("channel_kind", str_enum(ChannelKind), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("sla_due_at", UTCDateTime(), nullable=True),
+    Column("enqueued_at", UTCDateTime(), nullable=False),
+    Column("preferred_agent_id", ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("declined_by", JSON, nullable=False),
+    Column("status", str_enum(WorkStatus), nullable=False),
+    Column("offered_to", ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("offer_expires_at", UTCDateTime(), nullable=True),
+    Column("assigned_to", ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("assigned_at", UTCDateTime(), nullable=True),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Column("sla_breached", Boolean, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    # The dispatcher's scan (open work per tenant), an agent's load, a case's work.
+    Index("ix_work_items_status_tenant_id_enqueued_at", "status", "tenant_id", "enqueued_at"),
+    Index("ix_work_items_assigned_to_status", "assigned_to", "status"),
+    Index("ix_work_items_offered_to_status", "offered_to", "status"),
+    Index("ix_work_items_tenant_id_case_id", "tenant_id", "case_id"),
+)
+
+# Help articles. The search index over them (SQLite FTS5 table kept by triggers, PostgreSQL GIN
+# expression index) is made by migration 0011 outside this metadata: storage/search_index.py.
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("tenant_id", ID, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("slug", String(80), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("search_text", Text, nullable=False),
+    Column("category", String(80), nullable=True),
+    Column("intents", JSON, nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("locale", String(20), nullable=False),
+    Column("channels", JSON, nullable=False),
+    Column("status", str_enum(ArticleStatus), nullable=False),
+    Column("helpful_count", Integer, nullable=False),
+    Column("not_helpful_count", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("published_at", UTCDateTime(), nullable=True),
+    UniqueConstraint("tenant_id", "slug"),
+    Index("ix_articles_tenant_id_status_category", "tenant_id", "status", "category"),
+)
+
+# Searches and unanswered assistant turns, for the content-gap report.
+kb_searches = Table(
+    "kb_searches",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("tenant_id", ID, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("source", str_enum(SearchSource), nullable=False),
+    Column("query", String(500), nullable=False),
+    Column("words", String(500), nullable=False),
+    Column("intent", String(80), nullable=True),
+    Column("outcome", str_enum(SearchOutcome), nullable=False),
+    Column("hits", Integer, nullable=False),
+    Column("best_score", Float, nullable=True),
+    Column("article_id", ID, ForeignKey("articles.id", ondelete="SET NULL"), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_kb_searches_tenant_id_outcome_created_at", "tenant_id", "outcome", "created_at"),
+)
+
+# Phone calls on cases (inbound and callbacks placed); the provider's CallSid finds a call again.
+calls = Table(
+    "calls",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("tenant_id", ID, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("case_id", ID, ForeignKey("cases.id"), nullable=False),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
+    Column("contact_id", ID, ForeignKey("contacts.id"), nullable=True),
+    Column("callback_id", ID, ForeignKey("callbacks.id"), nullable=True),
+    Column("placed_by", ID, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    Column("direction", str_enum(CallDirection), nullable=False),
+    Column("provider_sid", String(64), nullable=True),
+    Column("from_number", String(40), nullable=False),
+    Column("to_number", String(40), nullable=False),
+    Column("status", str_enum(CallStatus), nullable=False),
+    Column("queue", String(64), nullable=True),
+    Column("ivr_choice", str_enum(IvrChoice), nullable=True),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("answered_at", UTCDateTime(), nullable=True),
+    Column("enqueued_at", UTCDateTime(), nullable=True),
+    Column("ended_at", UTCDateTime(), nullable=True),
+    Column("queue_result", String(40), nullable=True),
+    Column("duration_s", Float, nullable=True),
+    Column("wait_s", Float, nullable=True),
+    Column("talk_s", Float, nullable=True),
+    Column("abandoned", Boolean, nullable=False),
+    Column("recordings", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("tenant_id", "provider_sid"),
+    Index("ix_calls_tenant_id_case_id", "tenant_id", "case_id"),
+    Index("ix_calls_tenant_id_callback_id", "tenant_id", "callback_id"),
+)
+
+assistant_turns = Table(
+    "assistant_turns",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("tenant_id", ID, ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False),
+    Column("case_id", ID, ForeignKey("cases.id"), nullable=False),
+    Column("contact_id", ID, ForeignKey("contacts.id"), nullable=True),
+    Column("message_id", ID, ForeignKey("messages.id"), nullable=False),
+    Column("channel", str_enum(Channel), nullable=False),
+    Column("outcome", str_enum(TurnOutcome), nullable=False),
+    Column("intent", String(80), nullable=True),
+    Column("confidence", Float, nullable=True),
+    Column("treatment", String(20), nullable=True),
+    Column("reason", str_enum(HandoffReason), nullable=True),
+    Column("article_id", ID, nullable=True),
+    Column("flow", String(80), nullable=True),
+    Column("state", JSON, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("tenant_id", "message_id"),
+    Index("ix_assistant_turns_tenant_id_case_id", "tenant_id", "case_id"),
+    Index("ix_assistant_turns_tenant_id_created_at", "tenant_id", "created_at"),
+)
+
 mapper_registry = registry(metadata=metadata)
 _mapped = False
 
@@ -388,4 +599,12 @@ def map_domain() -> None:
     mapper_registry.map_imperatively(JourneyEvent, journey_events)
     mapper_registry.map_imperatively(Survey, surveys)
     mapper_registry.map_imperatively(ChannelAccount, channel_accounts)
+    mapper_registry.map_imperatively(TenantConfigVersion, tenant_configs)
+    mapper_registry.map_imperatively(Callback, callbacks)
+    mapper_registry.map_imperatively(Call, calls)
+    mapper_registry.map_imperatively(AgentProfile, agent_profiles)
+    mapper_registry.map_imperatively(WorkRecord, work_items)
+    mapper_registry.map_imperatively(Article, articles)
+    mapper_registry.map_imperatively(SearchRecord, kb_searches)
+    mapper_registry.map_imperatively(AssistantTurn, assistant_turns)
     _mapped = True

@@ -9,8 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from carepath.ids import TenantId
 from carepath.storage.repositories import (
+    AgentRepository,
     ApiTokenRepository,
+    ArticleRepository,
     AuditRepository,
+    CallbackRepository,
+    CallRepository,
     CaseRepository,
     ChannelAccountRepository,
     ContactRepository,
@@ -22,11 +26,15 @@ from carepath.storage.repositories import (
     MergeRepository,
     MessageRepository,
     OutboxRepository,
+    SearchRecordRepository,
     SurveyRepository,
+    TenantConfigRepository,
     TenantRepository,
     UserRepository,
     WebhookRepository,
+    WorkRepository,
 )
+from carepath.storage.repositories.assistant import AssistantTurnRepository
 
 # Told, after a commit, the highest event seq each tenant reached in it (rings the doorbell).
 CommitHook = Callable[[dict[TenantId, int]], Awaitable[None]]
@@ -53,6 +61,14 @@ class UnitOfWork:
     journey: JourneyRepository
     surveys: SurveyRepository
     channel_accounts: ChannelAccountRepository
+    tenant_configs: TenantConfigRepository
+    callbacks: CallbackRepository
+    calls: CallRepository
+    articles: ArticleRepository
+    kb_searches: SearchRecordRepository
+    agents: AgentRepository
+    work: WorkRepository
+    assistant_turns: AssistantTurnRepository
 
     def __init__(
         self,
@@ -88,6 +104,14 @@ class UnitOfWork:
         self.journey = JourneyRepository(self.session)
         self.surveys = SurveyRepository(self.session)
         self.channel_accounts = ChannelAccountRepository(self.session)
+        self.tenant_configs = TenantConfigRepository(self.session)
+        self.callbacks = CallbackRepository(self.session)
+        self.calls = CallRepository(self.session)
+        self.articles = ArticleRepository(self.session)
+        self.kb_searches = SearchRecordRepository(self.session)
+        self.agents = AgentRepository(self.session)
+        self.work = WorkRepository(self.session)
+        self.assistant_turns = AssistantTurnRepository(self.session)
         return self
 
     async def __aexit__(

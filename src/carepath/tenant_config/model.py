@@ -66,8 +66,7 @@ class Routing(Strict):
     policy: Policy = Policy.BEST_SKILLED
     auto_accept: bool = Field(
         default=True,
-        description="Assign routed work at once; false: offer it, to accept within "
-        "offer_timeout_s",
+        description="Assign routed work at once; false: offer it, to accept within offer_timeout_s",
     )
 
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from carepath import __version__
 from carepath.authn import session_signer
+from carepath.channels.email.smtp_server import SmtpListener, start_listener
 from carepath.ids import TenantId
 from carepath.logging import configure_logging
 from carepath.realtime import Doorbell, make_doorbell
@@ -19,20 +20,33 @@ from carepath.storage.unit_of_work import CommitHook
 from carepath.web.errors import install_error_handlers
 from carepath.web.metrics import MetricsMiddleware, RequestMetrics
 from carepath.web.routes import (
+    agents,
+    articles,
     auth,
+    callbacks,
     cases,
     channels,
+    continuation,
     customers,
     health,
+    help_centre,
     identify,
+    meta,
     stream,
     surveys,
     tenant,
+    tenant_config,
     tokens,
+    twilio,
     users,
+    voice,
     webhooks,
+    widget,
+    widget_site,
+    work,
 )
 from carepath.web.state import AppState
+from carepath.web.ui import router as ui_router
 from carepath.worker import BackgroundWorker
 
 
@@ -55,9 +69,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         state.db.on_commit = _ring(state.doorbell)
         run_worker = state.settings.run_worker
         worker = BackgroundWorker.start(state.db, state.settings) if run_worker else None
+        smtp = await _smtp_listener(state)
         try:
             yield
         finally:
+            if smtp is not None:
+                await smtp.stop()
             if worker is not None:
                 await worker.stop()
             state.db.on_commit = None
@@ -74,10 +91,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     app.add_middleware(identify.PublicCors)
+    app.add_middleware(widget.VisitorCors)
     routers = (health, auth, tenant, users, tokens, webhooks, channels, cases, customers)
-    for module in (*routers, surveys, identify, stream):
+    for module in (
+        *routers,
+        tenant_config,
+        surveys,
+        identify,
+        stream,
+        twilio,
+        voice,
+        callbacks,
+        continuation,
+        meta,
+        widget,
+        widget_site,
+        agents,
+        work,
+        articles,
+        help_centre,
+    ):
         app.include_router(module.router)
+    app.include_router(ui_router)
     return app
+
+
+async def _smtp_listener(state: AppState) -> SmtpListener | None:
+    """With CAREPATH_SMTP_LISTEN_PORT (`carepath serve --smtp-port`); every server process
+    listens on the port (SO_REUSEPORT) and the kernel spreads connections over them."""
+    if not state.settings.smtp_listen_port:
+        return None
+    return await start_listener(
+        state.db, state.settings, registry=state.metrics.registry, reuse_port=True
+    )
 
 
 def _ring(doorbell: Doorbell) -> CommitHook:

@@ -18,6 +18,7 @@ from carepath.errors import (
     InvalidInput,
     NotFound,
     PermissionDenied,
+    RateLimited,
 )
 
 log = logging.getLogger("carepath.web")
@@ -28,6 +29,7 @@ _STATUS: list[tuple[type[CarepathError], int]] = [
     (PermissionDenied, 403),
     (InvalidInput, 422),
     (Conflict, 409),
+    (RateLimited, 429),
     (ConfigurationError, 500),
 ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from carepath.domain.cases import Case, CaseStatus, Priority
 from carepath.domain.contacts import Channel, Contact, Handler
@@ -92,6 +92,11 @@ class JourneyEventOut(BaseModel):
 
 
 class CaseDetailOut(CaseOut):
+    handoff: dict[str, Any] | None = Field(
+        default=None,
+        description="The assistant's hand-off packet (intent, slots, authentication, summary, "
+        "journey, transcript, reason, skill, priority): what the agent reads first.",
+    )
     messages: list[MessageOut] = Field(description="Oldest first, internal notes included.")
     contacts: list[ContactOut]
     journey: list[JourneyEventOut] = Field(
@@ -99,12 +104,33 @@ class CaseDetailOut(CaseOut):
     )
 
 
+class TemplateIn(Request):
+    name: str = Field(min_length=1, max_length=512, description="The approved template's name.")
+    language: str = Field(min_length=2, max_length=10, description="Its locale, e.g. en_US.")
+    components: list[dict[str, Any]] = Field(
+        default_factory=list, description="Parameters, in the WhatsApp Cloud API's shape."
+    )
+
+
 class ReplyIn(Request):
-    text: str = Field(min_length=1, max_length=20_000)
+    text: str | None = Field(
+        default=None, min_length=1, max_length=20_000, description="Required without template."
+    )
     channel: Channel | None = Field(
         default=None, description="Reply on another channel than the case's current one."
     )
     set_pending: bool = Field(default=False, description="Then wait for the customer.")
+    template: TemplateIn | None = Field(
+        default=None,
+        description="WhatsApp only: send this approved template, the one thing allowed more "
+        "than 24 hours after the customer's last message.",
+    )
+
+    @model_validator(mode="after")
+    def _text_or_template(self) -> ReplyIn:
+        if self.text is None and self.template is None:
+            raise ValueError("a reply needs text (or, on WhatsApp, a template)")
+        return self
 
 
 class NoteIn(Request):

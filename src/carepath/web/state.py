@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from itsdangerous import TimestampSigner
 
+from carepath.channels.widget.limits import VisitorLimits
 from carepath.realtime import Doorbell
 from carepath.secretbox import SecretBox
 from carepath.settings import Settings
@@ -21,3 +22,5 @@ class AppState:
     metrics: RequestMetrics
     doorbell: Doorbell
     secret_box: SecretBox
+    # Per process: see channels/widget/limits.py.
+    visitor_limits: VisitorLimits = field(default_factory=VisitorLimits)

@@ -178,7 +178,7 @@ async def test_a_reply_goes_out_through_the_provider_and_its_delivery_comes_back
         # then the provider receives it, and reports delivery back
         for _ in range(100):
             detail = (await api.get(f"/v1/cases/{case_id}")).json()
-            sent = [m for m in detail["messages"] if m["id"] == reply.json()["id"]][0]
+            sent = next(m for m in detail["messages"] if m["id"] == reply.json()["id"])
             if sent["delivery_status"] == "delivered":
                 break
             await asyncio.sleep(0.1)

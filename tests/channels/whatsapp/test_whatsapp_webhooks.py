@@ -275,7 +275,7 @@ async def test_outside_the_window_free_text_is_refused_clearly_and_a_template_al
     assert error["code"] == "whatsapp_window_closed"
     assert "template" in error["message"]
     assert await count(db, messages) == 1
-    assert await count(db, outbox) == 0
+    assert await count(db, outbox) == 1  # only the assistant's turn on the customer's message
     # but an approved template goes out
     components = [{"type": "body", "parameters": [{"type": "text", "text": "4711"}]}]
     template = {"name": "order_update", "language": "en_US", "components": components}

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from carepath.errors import InvalidInput
-from carepath.yaml_config import parse_yaml
 from carepath.routing.sim_config import SimulationConfig, load_config
+from carepath.yaml_config import parse_yaml
 
 BAD = """\
 duration_hours: 8

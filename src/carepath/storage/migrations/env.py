@@ -10,6 +10,7 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
 from carepath.settings import load_settings
+from carepath.storage.search_index import include_name
 from carepath.storage.tables import metadata
 from carepath.storage.types import UTCDateTime
 
@@ -29,6 +30,7 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

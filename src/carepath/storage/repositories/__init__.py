@@ -5,8 +5,10 @@ from carepath.storage.repositories.access import (
     LoginSessionRepository,
     UserRepository,
 )
+from carepath.storage.repositories.articles import ArticleRepository, SearchRecordRepository
 from carepath.storage.repositories.audit import AuditRepository
 from carepath.storage.repositories.base import Page
+from carepath.storage.repositories.callbacks import CallbackRepository, CallRepository
 from carepath.storage.repositories.cases import (
     CaseFilter,
     CaseRepository,
@@ -26,11 +28,16 @@ from carepath.storage.repositories.events import (
     OutboxRepository,
     WebhookRepository,
 )
-from carepath.storage.repositories.tenants import TenantRepository
+from carepath.storage.repositories.routing import AgentRepository, WorkRepository
+from carepath.storage.repositories.tenants import TenantConfigRepository, TenantRepository
 
 __all__ = [
+    "AgentRepository",
     "ApiTokenRepository",
+    "ArticleRepository",
     "AuditRepository",
+    "CallRepository",
+    "CallbackRepository",
     "CaseFilter",
     "CaseRepository",
     "ChannelAccountRepository",
@@ -44,8 +51,11 @@ __all__ = [
     "MessageRepository",
     "OutboxRepository",
     "Page",
+    "SearchRecordRepository",
     "SurveyRepository",
+    "TenantConfigRepository",
     "TenantRepository",
     "UserRepository",
     "WebhookRepository",
+    "WorkRepository",
 ]

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from carepath.domain.cases import Case, CaseStatus
 from carepath.domain.contacts import Channel, Contact
 from carepath.domain.journey import JourneyEvent
-from carepath.domain.messages import Message
+from carepath.domain.messages import Direction, Message
 from carepath.domain.surveys import Survey
 from carepath.ids import CaseId, CustomerId, TenantId
 from carepath.storage.repositories.base import Page, Repository
@@ -133,6 +133,19 @@ class MessageRepository(Repository):
             .limit(1)
         )
         return (await self.session.scalars(query)).first()
+
+    async def last_inbound_at(
+        self, tenant_id: TenantId, customer_ids: Sequence[str], channel: Channel
+    ) -> datetime | None:
+        """When these customers last wrote on `channel` (WhatsApp's service window)."""
+        query = select(func.max(messages.c.created_at)).where(
+            messages.c.tenant_id == tenant_id,
+            messages.c.customer_id.in_(customer_ids),
+            messages.c.channel == channel,
+            messages.c.direction == Direction.INBOUND,
+        )
+        value: datetime | None = (await self.session.execute(query)).scalar_one_or_none()
+        return value
 
     async def of_case(
         self, tenant_id: TenantId, case_id: str, *, include_notes: bool = True

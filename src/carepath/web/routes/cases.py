@@ -19,6 +19,7 @@ from carepath.actions.cases import (
 from carepath.domain.cases import CaseStatus
 from carepath.domain.clock import utcnow
 from carepath.domain.contacts import Channel
+from carepath.domain.whatsapp import Template
 from carepath.ids import CustomerId
 from carepath.storage.repositories import CaseFilter
 from carepath.web.deps import DB, CurrentPrincipal, Cursor, Limit
@@ -84,6 +85,7 @@ async def get_case(case_id: str, principal: CurrentPrincipal, db: DB) -> CaseDet
         )
     return CaseDetailOut(
         **CaseOut.of(case).model_dump(),
+        handoff=case.handoff,
         messages=[MessageOut.of(m) for m in messages],
         contacts=[ContactOut.of(c) for c in contacts],
         journey=[JourneyEventOut.of(j) for j in journey],
@@ -92,8 +94,17 @@ async def get_case(case_id: str, principal: CurrentPrincipal, db: DB) -> CaseDet
 
 @router.post("/{case_id}/replies", status_code=201, summary="Reply to the customer")
 async def reply(case_id: str, body: ReplyIn, principal: CurrentPrincipal, db: DB) -> MessageOut:
+    template = body.template
     message = await do_reply(
-        db, principal, case_id, text=body.text, channel=body.channel, set_pending=body.set_pending
+        db,
+        principal,
+        case_id,
+        text=body.text or "",
+        channel=body.channel,
+        set_pending=body.set_pending,
+        template=Template.of(template.name, template.language, template.components)
+        if template
+        else None,
     )
     return MessageOut.of(message)
 

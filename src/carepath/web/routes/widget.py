@@ -19,6 +19,7 @@ from carepath.access import Permission, authorize, scoped
 from carepath.actions.conversation import do_signal_typing
 from carepath.channels.widget import Visitor, VisitorLimits, issue_token, open_session, read_token
 from carepath.channels.widget import resolve as resolve_visitor
+from carepath.channels.widget.continuation import open_continued_session
 from carepath.channels.widget.inbound import (
     mark_read,
     request_callback,
@@ -55,6 +56,13 @@ class SessionIn(RequestBody):
     channel: Literal["chat", "app"] = Field(
         default="chat", description="`chat` for the web widget, `app` for in-app messaging."
     )
+    continue_token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1000,
+        description='The token of a "continue in chat" link texted to a caller: the session is '
+        "then that phone's customer, on the link's case (user_id and hash are not used).",
+    )
 
 
 class SessionOut(BaseModel):
@@ -64,6 +72,9 @@ class SessionOut(BaseModel):
     verified: bool = Field(description="A user was proven (hash or backend); else anonymous.")
     customer_id: str
     channel: str
+    case_id: str | None = Field(
+        default=None, description="The case a continue-in-chat link opened; send it with messages."
+    )
 
 
 class MessageIn(RequestBody):
@@ -158,16 +169,27 @@ Limits = Annotated[VisitorLimits, Depends(_limits)]
 async def open_visitor_session(
     body: SessionIn, caller: Site, db: DB, request: Request
 ) -> SessionOut:
-    visitor = await open_session(
-        db,
-        caller.tenant,
-        visitor_id=body.visitor_id,
-        user_id=body.user_id,
-        hash=body.hash,
-        channel=Channel(body.channel),
-        trusted=caller.trusted,
-    )
-    token, expires_at = issue_token(get_state(request).settings.secret(), visitor.session)
+    secret = get_state(request).settings.secret()
+    if body.continue_token is not None:
+        visitor = await open_continued_session(
+            db,
+            caller.tenant,
+            visitor_id=body.visitor_id,
+            channel=Channel(body.channel),
+            token=body.continue_token,
+            secret=secret,
+        )
+    else:
+        visitor = await open_session(
+            db,
+            caller.tenant,
+            visitor_id=body.visitor_id,
+            user_id=body.user_id,
+            hash=body.hash,
+            channel=Channel(body.channel),
+            trusted=caller.trusted,
+        )
+    token, expires_at = issue_token(secret, visitor.session)
     return SessionOut(
         session=token,
         expires_at=expires_at,
@@ -175,6 +197,7 @@ async def open_visitor_session(
         verified=visitor.session.verified,
         customer_id=visitor.customer_id,
         channel=visitor.session.channel.value,
+        case_id=visitor.session.case_id,
     )
 
 

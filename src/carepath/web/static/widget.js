@@ -16,6 +16,8 @@
     if (window.console) console.error("carepath: add data-carepath-key=\"pk_…\" to the script tag");
     return;
   }
+  // A "continue in chat" link texted to a caller: the session is theirs, on their case.
+  var continueToken = script.getAttribute("data-carepath-continue");
   var base = script.src.replace(/\/widget\.js(?:[?#].*)?$/, "");
   var wsBase = base.replace(/^http/, "ws");
   var MAX_TEXT = 5000;
@@ -188,10 +190,12 @@
     }
     var body = { visitor_id: state.visitorId, channel: "chat" };
     if (state.user) { body.user_id = state.user.userId; body.hash = state.user.hash; }
+    else if (continueToken) body.continue_token = continueToken;
     var generation = state.generation;
     return request("POST", "/v1/visitor/session", body, keyHeader()).then(function (res) {
       if (generation === state.generation) {
         state.session = { token: res.session, expires: Date.parse(res.expires_at) };
+        if (res.case_id) state.caseId = res.case_id;
       }
       return res.session;
     });
@@ -230,6 +234,9 @@
       }
       if (err.status === 401 && err.data && err.data.reason === "invalid_hash") {
         state.user = null;
+      }
+      if (err.status === 401 && err.data && /continue/.test(err.data.reason || "")) {
+        continueToken = null; // an expired or broken link: go on as an anonymous visitor
       }
       reconnectSoon();
     });
