@@ -62,7 +62,8 @@ async def route_new_message(uow: UnitOfWork, case: Case, *, new_case: bool, now:
     to the queue; a case the message put back in the queue (a reopen, an answer to a case
     nobody holds) gets its work item."""
     if new_case and case.status is CaseStatus.BOT:
-        treatment = treatment_for(await current_config(uow, case.tenant_id), None, case.channel)
+        config = await current_config(uow, case.tenant_id)
+        treatment = treatment_for(config, case.intent, case.channel)
         if treatment.kind is TreatmentKind.LIVE:
             await enqueue_case(uow, case, treatment, now=now)
         return

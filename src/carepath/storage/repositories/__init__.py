@@ -5,6 +5,7 @@ from carepath.storage.repositories.access import (
     LoginSessionRepository,
     UserRepository,
 )
+from carepath.storage.repositories.agents import AgentRepository
 from carepath.storage.repositories.articles import ArticleRepository, SearchRecordRepository
 from carepath.storage.repositories.audit import AuditRepository
 from carepath.storage.repositories.base import Page
@@ -28,7 +29,7 @@ from carepath.storage.repositories.events import (
     OutboxRepository,
     WebhookRepository,
 )
-from carepath.storage.repositories.routing import AgentRepository, WorkRepository
+from carepath.storage.repositories.routing import WorkRepository
 from carepath.storage.repositories.tenants import TenantConfigRepository, TenantRepository
 
 __all__ = [

@@ -1,10 +1,10 @@
-"""Agent profiles and work items: what the dispatcher reads, claims and locks.
+"""Work items: what the dispatcher reads, claims and locks; the load of agents.
 
-Lock order, so that concurrent writers never deadlock: actions lock work items, cases and agent
-profiles (waiting for them) before their first event append, which takes the tenant's event
-counter; the dispatcher claims work items and cases with SKIP LOCKED, then takes the event
-counter, then agent profiles with SKIP LOCKED. The dispatcher thus waits for nothing but the
-counter, and whoever holds the counter never waits for what the dispatcher holds.
+Lock order, so that concurrent writers never deadlock: agent profiles are locked only while
+holding the tenant's event counter row (which every event append takes anyway). Actions lock work
+items and cases (waiting for them), then the counter, then profiles. The dispatcher takes the
+counter first, then claims items, cases and profiles with SKIP LOCKED: it never waits while
+holding anything, so it cannot be part of a deadlock.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from sqlalchemy import and_, case, func, or_, select
 
 from carepath.domain.cases import Case
 from carepath.ids import CaseId, CustomerId, TenantId, UserId
-from carepath.routing.model import ChannelKind, Presence
-from carepath.routing.records import OPEN, AgentProfile, WorkRecord, WorkStatus
+from carepath.routing.model import ChannelKind
+from carepath.routing.records import OPEN, WorkRecord, WorkStatus
 from carepath.storage.repositories.base import Repository
-from carepath.storage.tables import agent_profiles, cases, event_counters, users, work_items
+from carepath.storage.tables import cases, event_counters, work_items
 
 Loads = dict[UserId, dict[ChannelKind, int]]
 
@@ -35,55 +35,6 @@ class TenantWork:
     offered: int
     next_offer_expiry: datetime | None
     next_sla_due: datetime | None
-
-
-class AgentRepository(Repository):
-    async def get(
-        self, tenant_id: TenantId, user_id: str, *, lock: bool = False
-    ) -> AgentProfile | None:
-        query = select(AgentProfile).where(
-            agent_profiles.c.tenant_id == tenant_id, agent_profiles.c.user_id == user_id
-        )
-        if lock:
-            query = query.with_for_update()
-        return (await self.session.scalars(query)).first()
-
-    async def all(self, tenant_id: TenantId) -> list[AgentProfile]:
-        query = (
-            select(AgentProfile)
-            .where(agent_profiles.c.tenant_id == tenant_id)
-            .order_by(agent_profiles.c.user_id)
-        )
-        return list((await self.session.scalars(query)).all())
-
-    async def online(self, tenant_id: TenantId) -> list[AgentProfile]:
-        """Online agents whose user is active (a deactivated user takes no more work)."""
-        query = (
-            select(AgentProfile)
-            .join(users, users.c.id == agent_profiles.c.user_id)
-            .where(
-                agent_profiles.c.tenant_id == tenant_id,
-                agent_profiles.c.presence == Presence.ONLINE,
-                users.c.is_active.is_(True),
-            )
-        )
-        return list((await self.session.scalars(query)).all())
-
-    async def claim(
-        self, tenant_id: TenantId, user_ids: Iterable[str], *, skip_locked: bool
-    ) -> dict[UserId, AgentProfile]:
-        """Lock these profiles (in id order), leaving out any another transaction holds."""
-        query = (
-            select(AgentProfile)
-            .where(
-                agent_profiles.c.tenant_id == tenant_id,
-                agent_profiles.c.user_id.in_(sorted(set(user_ids))),
-            )
-            .order_by(agent_profiles.c.user_id)
-            .with_for_update(skip_locked=skip_locked)
-            .execution_options(populate_existing=True)
-        )
-        return {p.user_id: p for p in (await self.session.scalars(query)).all()}
 
 
 class WorkRepository(Repository):
