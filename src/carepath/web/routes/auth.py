@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request, Response
 from carepath.actions import do_login, do_logout
 from carepath.authn import SESSION_COOKIE
 from carepath.errors import NotFound
-from carepath.web.deps import DB, AppSettings, CurrentPrincipal, get_state
+from carepath.web.cookies import set_session_cookie
+from carepath.web.deps import DB, AppSettings, CurrentPrincipal
 from carepath.web.schemas import LoginIn, MeOut, SessionOut, TenantOut, UserOut
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
@@ -23,15 +24,7 @@ async def login(
     result = await do_login(
         db, tenant_slug=body.tenant, email=body.email, password=body.password, max_age=max_age
     )
-    response.set_cookie(
-        SESSION_COOKIE,
-        get_state(request).session_signer.sign(result.session_key).decode(),
-        max_age=settings.session_max_age_s,
-        httponly=True,
-        secure=settings.cookie_secure,
-        samesite="lax",
-        path="/",
-    )
+    set_session_cookie(response, request, result.session_key)
     async with db.uow(write=False) as uow:
         tenant = await uow.tenants.get(result.user.tenant_id)
     if tenant is None:

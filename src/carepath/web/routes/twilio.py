@@ -30,6 +30,7 @@ from carepath.web.errors import error_body
 router = APIRouter(prefix="/webhooks/twilio", tags=["provider webhooks"])
 log = logging.getLogger("carepath.twilio")
 MAX_FORM_BYTES = 64 * 1024
+FORM = "application/x-www-form-urlencoded"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -52,35 +53,45 @@ async def find_tenant(request: Request, tenant_ref: str) -> Tenant:
     return tenant
 
 
-async def verified_form(
-    request: Request, tenant: Tenant, channel: Channel, number_field: str
-) -> tuple[list[tuple[str, str]], ChannelAccount]:
-    """The webhook's form, once the number belongs to the tenant and the signature checks out."""
-    if request.headers.get("content-type", "").split(";")[0].strip() != (
-        "application/x-www-form-urlencoded"
-    ):
-        raise Refusal(400, "bad_request", "expected an application/x-www-form-urlencoded body")
+async def read_form(request: Request) -> list[tuple[str, str]]:
+    """A provider's form: the right content type, bounded, parseable — or a 400/413 refusal."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != FORM:
+        raise Refusal(400, "bad_request", f"expected an {FORM} body")
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         raise Refusal(413, "too_large", f"the form is over {MAX_FORM_BYTES} bytes")
     try:
-        pairs = parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=bool(body))
+        return parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=bool(body))
     except (UnicodeDecodeError, ValueError) as exc:
         raise Refusal(400, "bad_request", "the body is not a valid form") from exc
-    form = dict(pairs)
+
+
+def check_signature(
+    request: Request, account: ChannelAccount, pairs: list[tuple[str, str]]
+) -> None:
+    """403 unless the form is signed with the account's auth token for the URL Twilio called."""
     state = get_state(request)
-    try:
-        number = normalize_address(channel, form.get(number_field, ""))
-    except InvalidInput as exc:
-        raise Refusal(400, "bad_request", f"{number_field}: {exc.message}") from exc
-    async with state.db.uow(write=False) as uow:
-        account = await uow.channel_accounts.by_address(channel, number)
-    if account is None or account.tenant_id != tenant.id:
-        raise Refusal(404, "unknown_number", f"{number} is not a {channel} number of this tenant")
     token = str(state.secret_box.open(account.secrets_sealed).get("auth_token", ""))
     url = webhook_url(state.settings.public_url, request.url.path, request.url.query)
     if not verify_signature(token, url, pairs, request.headers.get(SIGNATURE_HEADER)):
         raise Refusal(403, "bad_signature", f"missing or wrong {SIGNATURE_HEADER}")
+
+
+async def verified_form(
+    request: Request, tenant: Tenant, channel: Channel, number_field: str
+) -> tuple[list[tuple[str, str]], ChannelAccount]:
+    """The webhook's form, once the number belongs to the tenant and the signature checks out."""
+    pairs = await read_form(request)
+    form = dict(pairs)
+    try:
+        number = normalize_address(channel, form.get(number_field, ""))
+    except InvalidInput as exc:
+        raise Refusal(400, "bad_request", f"{number_field}: {exc.message}") from exc
+    async with get_state(request).db.uow(write=False) as uow:
+        account = await uow.channel_accounts.by_address(channel, number)
+    if account is None or account.tenant_id != tenant.id:
+        raise Refusal(404, "unknown_number", f"{number} is not a {channel} number of this tenant")
+    check_signature(request, account, pairs)
     return pairs, account
 
 

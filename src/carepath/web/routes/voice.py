@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from typing import TypeVar
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 
@@ -14,7 +13,6 @@ from carepath.actions.call_reports import do_record_call_report
 from carepath.actions.calls import do_call_menu, do_incoming_call
 from carepath.actions.outbound_calls import outbound_connect_plan
 from carepath.channels.twilio import phone_menu
-from carepath.channels.twilio.signature import SIGNATURE_HEADER, verify_signature, webhook_url
 from carepath.channels.twilio.twiml import MEDIA_TYPE
 from carepath.channels.twilio.voice import parse_call_report, parse_call_request
 from carepath.channels.widget.continuation import (
@@ -29,11 +27,10 @@ from carepath.domain.tenants import Tenant
 from carepath.errors import InvalidInput
 from carepath.ids import CaseId
 from carepath.web.deps import get_state
-from carepath.web.routes.twilio import MAX_FORM_BYTES, Refusal, find_tenant
+from carepath.web.routes.twilio import Refusal, check_signature, find_tenant, read_form
 
 router = APIRouter(prefix="/webhooks/twilio", tags=["provider webhooks"])
 log = logging.getLogger("carepath.voice")
-FORM = "application/x-www-form-urlencoded"
 T = TypeVar("T")
 
 
@@ -41,22 +38,10 @@ async def verified_voice_form(request: Request, tenant: Tenant) -> dict[str, str
     """The form, once it names a voice number of the tenant and the signature checks out. In
     the SMS order, each refusal storing nothing: the content type (400), a voice number of the
     tenant (404), the signature (403); the routes then check the form's shape (400)."""
-    if request.headers.get("content-type", "").split(";")[0].strip() != FORM:
-        raise Refusal(400, "bad_request", f"expected an {FORM} body")
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise Refusal(413, "too_large", f"the form is over {MAX_FORM_BYTES} bytes")
-    try:
-        pairs = parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=bool(body))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise Refusal(400, "bad_request", "the body is not a valid form") from exc
+    pairs = await read_form(request)
     form = dict(pairs)
     account = await _account(request, tenant, form)
-    state = get_state(request)
-    token = str(state.secret_box.open(account.secrets_sealed).get("auth_token", ""))
-    url = webhook_url(state.settings.public_url, request.url.path, request.url.query)
-    if not verify_signature(token, url, pairs, request.headers.get(SIGNATURE_HEADER)):
-        raise Refusal(403, "bad_signature", f"missing or wrong {SIGNATURE_HEADER}")
+    check_signature(request, account, pairs)
     return form
 
 

@@ -12,7 +12,8 @@ from carepath.actions import do_login, do_logout
 from carepath.authn import SESSION_COOKIE
 from carepath.errors import AuthenticationRequired, PermissionDenied
 from carepath.security import same
-from carepath.web.deps import DB, AppSettings, get_state
+from carepath.web.cookies import set_session_cookie
+from carepath.web.deps import DB, AppSettings
 from carepath.web.ui.common import (
     CSRF_FIELD,
     LOGIN_PATH,
@@ -80,15 +81,7 @@ async def login(
         context["email"] = email
         return render(request, "ui/login.html", context, status=401)
     response = see_other(safe_next(next))
-    response.set_cookie(
-        SESSION_COOKIE,
-        get_state(request).session_signer.sign(result.session_key).decode(),
-        max_age=settings.session_max_age_s,
-        httponly=True,
-        secure=settings.cookie_secure,
-        samesite="lax",
-        path="/",
-    )
+    set_session_cookie(response, request, result.session_key)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path=LOGIN_PATH)
     return response
 
