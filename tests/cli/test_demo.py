@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
+from carepath.demo.shop import order_status
 from tests.conftest import TEST_SECRET
 from tests.processes import CAREPATH, free_port
 
@@ -191,6 +192,30 @@ def walk_journey_1(demo: Demo, site: httpx.Client, user_hash: str) -> None:
     callback = site.post("/v1/visitor/callbacks", json={"phone": "+31 6 12345678"})
     assert callback.status_code == 201, callback.text
     assert callback.json()["case_id"] == case_id
+
+
+def test_where_is_my_order_runs_the_flow_against_the_order_system(demo: Demo) -> None:
+    page = httpx.get(f"{demo.base}/t/demo/demo", params={"user": "flow-1", "name": "Noor"})
+    key = re.search(r'data-carepath-key="(pk_[^"]+)"', page.text)
+    assert key
+    with httpx.Client(base_url=demo.base, timeout=10) as site:
+        site.headers["X-Carepath-Key"] = key.group(1)
+        opened = site.post("/v1/visitor/session", json={"visitor_id": "flow-1", "channel": "chat"})
+        assert opened.status_code in (200, 201), opened.text
+        site.headers["X-Carepath-Session"] = opened.json()["session"]
+        case_id = say(site, "where is my order? it hasn't arrived yet")["case_id"]
+        asked = wait_for(site, lambda frames: [t for t in assistant_texts(frames) if "A12345" in t])
+        assert asked, "the assistant asks for the order number"
+        say(site, "it is A10042", case_id=case_id)
+        status = order_status("A10042")["status"]
+        expected = {"processing": "being packed", "delivered": "was delivered"}.get(
+            status, "left our warehouse"
+        )
+        answered = wait_for(
+            site, lambda frames: [t for t in assistant_texts(frames) if "A10042" in t]
+        )
+    assert answered, "the flow looked the order up and answered"
+    assert expected in answered[-1], answered
 
 
 def test_live_traffic_moves_and_ctrl_c_stops_everything(tmp_path: Path) -> None:

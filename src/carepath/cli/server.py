@@ -16,6 +16,7 @@ from carepath.cli.common import check_database, console, open_database, run, set
 from carepath.demo import company
 from carepath.demo.run import free_port, run_demo, sent_mail_folder
 from carepath.demo.seed import Seeded
+from carepath.demo.shop import running_shop
 from carepath.demo.traffic import MAX_RATE
 from carepath.errors import ConfigurationError
 from carepath.logging import logging_config
@@ -103,11 +104,45 @@ def demo(
         smtp_listen_port=free_port(host),
         smtp_url=f"smtp://127.0.0.1:{sink_port}",
     )
-    seeded = run(_seed_demo(settings, customers))
+    # Acme's order system, which the demo's "where is my order" flow calls: up before the
+    # history replays that flow, down after the server stops.
+    with running_shop(free_port("127.0.0.1")) as shop_url:
+        seeded = run(_seed_demo(settings, customers, shop_url))
+        announce(
+            settings,
+            started,
+            host=host,
+            emulator_port=emulator_port,
+            rate=rate if traffic else None,
+        )
+        try:
+            served = asyncio.run(
+                run_demo(
+                    settings,
+                    host=host,
+                    port=port,
+                    emulator_port=emulator_port,
+                    sink_port=sink_port,
+                    seeded=seeded,
+                    traffic_rate=rate if traffic else None,
+                )
+            )
+        except ConfigurationError as exc:
+            console.print(f"[red]error:[/] {exc.message}")
+            raise typer.Exit(2) from exc
+        if not served:
+            console.print(f"[red]error:[/] could not serve on {host}:{port}; in use? Try --port.")
+            raise typer.Exit(1)
+
+
+def announce(
+    settings: Settings, started: float, *, host: str, emulator_port: int, rate: float | None
+) -> None:
+    """Print what the demo serves and how to log in."""
     base, tenant = settings.public_url, company.SLUG
     lines = [
         f"\n[bold green]carepath demo[/] — {company.NAME}, ready in "
-        f"{time.monotonic() - started:.1f} s (data in {data_dir})",
+        f"{time.monotonic() - started:.1f} s (data in {settings.data_dir})",
         f"  customer site   {base}/t/{tenant}/demo  (the chat widget: start a return, chat)",
         f"  agent workspace {base}/app",
         f"  supervisor      {base}/app/supervisor",
@@ -119,42 +154,30 @@ def demo(
         f"  email           smtp://{host}:{settings.smtp_listen_port} to {company.SUPPORT_EMAIL}",
         f"  sent email      {sent_mail_folder(settings)} (a Maildir)",
         f"  emulator        http://127.0.0.1:{emulator_port}/_emulator/requests  (texts, calls)",
-        f"  traffic         {f'{rate:g} customer actions a minute' if traffic else 'off'}",
+        f"  traffic         {f'{rate:g} customer actions a minute' if rate else 'off'}",
         "  stop            Ctrl-C\n",
     ]
     for line in lines:
         console.print(line, soft_wrap=True)  # whole lines: URLs must stay copyable
-    try:
-        served = asyncio.run(
-            run_demo(
-                settings,
-                host=host,
-                port=port,
-                emulator_port=emulator_port,
-                sink_port=sink_port,
-                seeded=seeded,
-                traffic_rate=rate if traffic else None,
-            )
-        )
-    except ConfigurationError as exc:
-        console.print(f"[red]error:[/] {exc.message}")
-        raise typer.Exit(2) from exc
-    if not served:
-        console.print(f"[red]error:[/] could not serve on {host}:{port}; is it in use? Try --port.")
-        raise typer.Exit(1)
 
 
-async def _seed_demo(settings: Settings, customers: int) -> Seeded:
+async def _seed_demo(settings: Settings, customers: int, shop_url: str) -> Seeded:
     """Migrate, then seed the company and replay its history through the actions; a
-    --data-dir from an earlier run is kept as it is."""
+    --data-dir from an earlier run is kept as it is but for the order system's address."""
     from carepath.assistant.serving import TenantModels
     from carepath.demo.history import replay_history
-    from carepath.demo.seed import load_seeded, seed_company, train_assistant
+    from carepath.demo.seed import (
+        apply_company_config,
+        load_seeded,
+        seed_company,
+        train_assistant,
+    )
 
     async with open_database(settings) as db:
         await migrations.upgrade(db)
         existing = await load_seeded(db)
         if existing is not None:
+            await apply_company_config(db, existing.system, shop_url)
             return existing
         columns = (
             TextColumn("{task.description:<28}"),
@@ -164,7 +187,7 @@ async def _seed_demo(settings: Settings, customers: int) -> Seeded:
         )
         with Progress(*columns, console=console, transient=False) as progress:
             step = progress.add_task("the company, its articles", total=1)
-            seeded = await seed_company(db, settings)
+            seeded = await seed_company(db, settings, shop_url=shop_url)
             progress.advance(step)
             training = asyncio.create_task(train_assistant(db, settings, seeded))
             history = progress.add_task("90 days of history", total=None)

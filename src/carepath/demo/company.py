@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from importlib import resources
 from importlib.abc import Traversable
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -58,13 +59,22 @@ def intent_examples() -> dict[str, list[str]]:
     return loaded
 
 
-def config_source() -> str:
-    """company.yaml with each intent's examples from intents.yaml: one file for the tenant."""
+def config_source(shop_url: str | None = None) -> str:
+    """company.yaml with each intent's examples from intents.yaml: one file for the tenant.
+    `shop_url`: where the demo's order system listens, for the flows that call it."""
     config: dict[str, Any] = yaml.safe_load((_files() / "company.yaml").read_text(encoding="utf-8"))
     examples = intent_examples()
     for intent in config["intents"]:
         intent["examples"] = examples.get(intent["name"], [])
+    for flow in config.get("flows", []):
+        if shop_url and "call" in flow:
+            flow["call"]["url"] = shop_url + urlsplit(flow["call"]["url"]).path
     return str(yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=100))
+
+
+def order_number(customer_key: int) -> str:
+    """The order a demo customer asks about, as Acme's order system numbers them."""
+    return f"A{10000 + customer_key:05d}"
 
 
 def article_files() -> list[Traversable]:

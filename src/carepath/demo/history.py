@@ -213,6 +213,7 @@ class Replay:
         self.public_url = public_url
         self.rng = rng
         self.config: TenantConfig = parse_tenant_config(company.config_source())
+        self.flow_intents = {flow.intent for flow in self.config.flows}
         self.examples = company.intent_examples()
         self.calls = 0
 
@@ -237,6 +238,11 @@ class Replay:
             await self._phone(episode, at)
             return
         case, at = await self._message(episode, text, at)
+        if case.status is CaseStatus.BOT and episode.intent in self.flow_intents:
+            # The flow asks for the order number; the customer looks it up and answers.
+            at += timedelta(seconds=self.rng.uniform(30, 90))
+            answer = f"It's {company.order_number(episode.person.key)}"
+            case, at = await self._message(episode, answer, at)
         satisfied = self.rng.random() < INTENTS[episode.intent][1]
         for _ in range(2):  # at most two more customer turns in the bot stage
             if case.status is not CaseStatus.BOT:
@@ -259,7 +265,7 @@ class Replay:
             name="return_started",
             channel=Channel.APP,
             occurred_at=at,
-            properties={"order": str(10000 + person.key)},
+            properties={"order": company.order_number(person.key)},
         )
         await do_track(self.db, self.seeded.tenant.id, person.sender(Channel.APP), [step])
 

@@ -38,7 +38,7 @@ class Seeded:
         return [self.principal(p.email) for p in company.PEOPLE if p.role is not Role.ADMIN]
 
 
-async def seed_company(db: Database, settings: Settings) -> Seeded:
+async def seed_company(db: Database, settings: Settings, *, shop_url: str) -> Seeded:
     tenant = await do_create_tenant(db, slug=company.SLUG, name=company.NAME, actor="system:demo")
     system = Principal.for_system(tenant.id, "demo")
     # Password hashing is deliberately slow: the people are hashed side by side.
@@ -56,12 +56,19 @@ async def seed_company(db: Database, settings: Settings) -> Seeded:
         )
     )
     users = {user.email: user for user in created}
-    await do_apply_tenant_config(db, system, company.config_source(), name="demo/company.yaml")
+    await apply_company_config(db, system, shop_url)
     await _channels(db, settings, system)
     for file in company.article_files():
         parsed = parse_article(file.read_text(encoding="utf-8"), default_slug=file.name[:-3])
         await do_upsert_article(db, system, parsed.fields, status=ArticleStatus.PUBLISHED)
     return Seeded(tenant=tenant, system=system, users=users)
+
+
+async def apply_company_config(db: Database, system: Principal, shop_url: str) -> None:
+    """The company's configuration, its flows calling the order system at `shop_url` (a new
+    port each run, so an earlier --data-dir gets it again)."""
+    source = company.config_source(shop_url)
+    await do_apply_tenant_config(db, system, source, name="demo/company.yaml")
 
 
 async def load_seeded(db: Database) -> Seeded | None:
