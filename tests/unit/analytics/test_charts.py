@@ -46,6 +46,14 @@ def test_the_sankey_of_channel_steps() -> None:
     assert list(sankey.link.value) == [3, 1]
 
 
+def test_a_sankey_without_links_says_so() -> None:
+    # plotly.js throws "Invalid array length" on a Sankey trace without links
+    figure = charts.sankey([])
+
+    assert not [trace for trace in figure.data if trace.type == "sankey"]
+    assert figure.layout.annotations[0].text == "no journey moved from one channel to another"
+
+
 def test_kpi_trend_lines() -> None:
     figure = charts.kpi_trend(TREND, "fcr")
 

@@ -1,0 +1,1 @@
+"""The built-in export formats, as mapping files (docs/assessment.md)."""
