@@ -3,6 +3,7 @@ they pause, as a directly-follows graph, variants, break points and channel tran
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -96,7 +97,8 @@ def _order(table: ir.Table) -> list[ir.Value]:
 
 
 class Journeys:
-    """The journey analyses of one contacts table (and, optionally, its journey events). With
+    """The journey analyses of one contacts table (and, optionally, its journey events), of the
+    journeys with the values in `where` (intent, segment, first_channel: column → value). With
     `cache`, the numbered touchpoints and the journeys are computed once and kept by the engine."""
 
     def __init__(
@@ -105,6 +107,7 @@ class Journeys:
         events: ir.Table | None = None,
         settings: JourneySettings | None = None,
         *,
+        where: Mapping[str, str] | None = None,
         cache: bool = False,
     ) -> None:
         self.settings = settings or JourneySettings()
@@ -124,6 +127,11 @@ class Journeys:
             .map(lambda item: item.activity)
             .join(ARROW),
         )
+        if where:
+            for column, value in where.items():
+                self.journeys = self.journeys.filter(self.journeys[column] == value)
+            # The touchpoints of the journeys kept, so that the graph and the Sankey agree.
+            self.steps = self.steps.semi_join(self.journeys, ["customer_id", "journey"])
         if cache:
             self.journeys = self.journeys.cache()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
@@ -42,7 +42,8 @@ class MetricSettings:
 
 class Metrics:
     """Every metric of one contacts table as an Ibis expression, over the contacts that started
-    in [start, end); follow-up contacts are looked for in the whole table. With `cache`, the
+    in [start, end) and have the values in `where` (column → value: channel, intent, segment,
+    handled_by); follow-up contacts are looked for in the whole table. With `cache`, the
     per-contact facts are computed once and kept by the engine for the following queries."""
 
     def __init__(
@@ -52,6 +53,7 @@ class Metrics:
         *,
         start: datetime | None = None,
         end: datetime | None = None,
+        where: Mapping[str, str] | None = None,
         cache: bool = False,
     ) -> None:
         self.settings = settings or MetricSettings()
@@ -59,6 +61,8 @@ class Metrics:
         if cache:
             facts = facts.cache()
         self.facts = between(facts, start, end)
+        for column, value in (where or {}).items():
+            self.facts = self.facts.filter(self.facts[column] == value)
 
     def _grouped(self, measures: Any, by: Sequence[str]) -> ir.Table:
         return m.grouped(self.facts, measures, by, self.settings.grain)

@@ -1,4 +1,5 @@
-"""The workspace's static files (vendored htmx, its script and stylesheet), served by name."""
+"""The workspace's static files (vendored htmx, its script and stylesheet, the dashboard's and
+the plotly.js of the installed package), served by name."""
 
 from __future__ import annotations
 
@@ -15,12 +16,18 @@ _TYPES = {
     "htmx.min.js": "text/javascript; charset=utf-8",
     "workspace.js": "text/javascript; charset=utf-8",
     "workspace.css": "text/css; charset=utf-8",
+    "dashboard.js": "text/javascript; charset=utf-8",
+    "dashboard.css": "text/css; charset=utf-8",
+    "plotly.min.js": "text/javascript; charset=utf-8",
 }
+# plotly.js as the installed Python package ships it: the dashboard's charts, never a CDN.
+_PACKAGED = {"plotly.min.js": ("plotly", "package_data")}
 
 
 @functools.cache
 def _asset(name: str) -> tuple[bytes, str]:
-    body = (resources.files("carepath.web") / "static" / "ui" / name).read_bytes()
+    package, folder = _PACKAGED.get(name, ("carepath.web", "static/ui"))
+    body = resources.files(package).joinpath(*folder.split("/"), name).read_bytes()
     return body, f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
 
