@@ -3,26 +3,36 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from carepath.actions.agents import do_set_agent_profile
+from carepath.actions.ingest import do_ingest_inbound
 from carepath.delivery.registry import build_handlers
+from carepath.domain.clock import utcnow
+from carepath.domain.contacts import Channel
+from carepath.routing.dispatcher import Dispatcher
 from carepath.settings import Settings
 from carepath.storage import Database
 from carepath.types import Role
 from carepath.worker import OutboxWorker
+from tests.agents import apply_config, routing_config
 from tests.api.ui_session import (
     HOSTILE,
     HOSTILE_ESCAPED,
     Browser,
     csrf_of,
+    form_values,
     hostile_chat,
     log_in,
 )
-from tests.factories import PASSWORD, Company, bearer, make_company, make_user
+from tests.factories import PASSWORD, Company, bearer, make_company, make_user, system
+from tests.inbound import inbound
 
 
 @pytest.fixture
@@ -134,27 +144,62 @@ async def test_another_tenants_case_is_not_found(
 
 
 async def test_customer_markup_is_shown_as_text_in_every_view(
-    db: Database, company: Company, agent: Browser, supervisor: Browser
+    client: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    company: Company,
+    agent: Browser,
+    supervisor: Browser,
 ) -> None:
-    # given a customer who wrote markup, and the case taken by our agent
-    case_id = await hostile_chat(db, company)
-    assert (await agent.post(f"/app/cases/{case_id}/assign", {"assignee_id": "me"})).is_redirect
-    # when every view that shows it is rendered
-    pages = [
-        await agent.get("/app"),
-        await agent.get("/app/inbox/rows?view=mine"),
-        await agent.get(f"/app/cases/{case_id}"),
-        await agent.get(f"/app/cases/{case_id}/timeline"),
-        await supervisor.get("/app?view=open"),
-        await supervisor.get(f"/app/supervisor/agents/{agent.user.id}"),
-    ]
-    # then each shows it escaped, never as markup
-    for page in pages:
-        assert page.status_code == 200, page.text
-        assert "<script>alert(1)" not in page.text
-        assert "<img src=x" not in page.text
-    for page in pages[1:4]:
-        assert HOSTILE_ESCAPED in page.text, page.url
+    # given an assisted tenant that offers work, and our agent online
+    config = routing_config(treatment="assisted", skill="general", auto_accept=False)
+    assert (await apply_config(client, company, config)).status_code == 200
+    await do_set_agent_profile(
+        db, system(company.tenant), agent.user.id, skills={"general": 5}, capacity={"messaging": 1}
+    )
+    assert (await agent.post("/app/presence", {"presence": "online"})).is_redirect
+    # when a customer whose name and words are markup writes in chat; the assistant hands it
+    # off with its packet, the dispatcher offers it to our agent
+    message = inbound(
+        company.tenant.id, Channel.CHAT, "v-hostile", f"refund {HOSTILE}", sender_name=HOSTILE
+    )
+    case_id = str((await do_ingest_inbound(db, message)).case.id)
+    async with httpx.AsyncClient() as http:
+        worker = OutboxWorker(db, build_handlers(settings, http), name="test")
+        while await worker.run_once():
+            pass
+    await Dispatcher(db).run_once(now=utcnow())
+    offer = await agent.get("/app/offers")
+    # and they accept it and schedule a callback from it
+    work_id = offer.text.split('data-work-id="')[1].split('"')[0]
+    assert (await agent.post(f"/app/work/{work_id}/accept", {})).is_redirect
+    later = (utcnow() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    callback = {"phone": "+16505550100", "when": later}
+    assert (await agent.post(f"/app/cases/{case_id}/callback", callback)).is_redirect
+    # then every view that shows the customer shows their markup as text, never as markup
+    views = {
+        "offer": offer,
+        "inbox": await agent.get("/app"),
+        "inbox rows": await agent.get("/app/inbox/rows?view=mine"),
+        "case (timeline, hand-off, profile)": await agent.get(f"/app/cases/{case_id}"),
+        "timeline": await agent.get(f"/app/cases/{case_id}/timeline"),
+        "callbacks": await agent.get("/app/callbacks"),
+        "all open": await supervisor.get("/app?view=open"),
+        "agent page": await supervisor.get(f"/app/supervisor/agents/{agent.user.id}"),
+        "board": await supervisor.get("/app/supervisor"),
+        "board part": await supervisor.get("/app/supervisor/board"),
+    }
+    for name, page in views.items():
+        assert page.status_code == 200, (name, page.text)
+        assert "<script>alert" not in page.text, name
+        assert "<img src=x" not in page.text, name
+        if not name.startswith("board"):  # the board shows queues and agents, no customer
+            assert HOSTILE_ESCAPED in page.text, name
+    case_page = views["case (timeline, hand-off, profile)"].text
+    handoff = case_page[case_page.index('id="handoff"') : case_page.index('id="timeline"')]
+    profile = case_page[case_page.index('id="customer-title"') :]
+    assert HOSTILE_ESCAPED in handoff
+    assert f'<p class="name">{HOSTILE_ESCAPED}</p>' in profile
 
 
 async def test_a_form_post_without_the_csrf_token_is_refused_and_changes_nothing(
@@ -248,28 +293,71 @@ async def test_saved_replies_from_the_tenant_file_are_offered_in_the_reply_box(
     assert "Refunds reach your account in 5 to 10 working days." in page.text
 
 
-async def test_the_strategy_matrix_saves_a_cell_as_a_new_version(
+async def _treatment(
+    client: httpx.AsyncClient, company: Company, intent: str, channel: str
+) -> dict[str, object]:
+    response = await client.get(
+        "/v1/tenant/strategy",
+        params={"intent": intent, "channel": channel},
+        headers=bearer(company.agent_token),
+    )
+    found: dict[str, object] = response.json()
+    return found
+
+
+async def _version(client: httpx.AsyncClient, company: Company) -> int:
+    config = await client.get("/v1/tenant/config", headers=bearer(company.agent_token))
+    version: int = config.json()["version"]
+    return version
+
+
+async def test_the_strategy_matrix_edits_every_field_of_every_cell(
     client: httpx.AsyncClient, company: Company, supervisor: Browser
 ) -> None:
+    # given the matrix as the page renders it
     await _configure(client, company)
-    response = await supervisor.post(
-        "/app/supervisor/strategy", {"cell.refund_not_received.sms": "self_serve"}
+    page = await supervisor.get("/app/supervisor/strategy")
+    form = form_values(page.text, "strategy-form")
+    assert form["row.upgrade_plan.sales_opportunity"] == "true"
+    assert (form["defaults.treatment"], form["defaults.skill"]) == ("live", "general")
+    # when the supervisor sets every field of a cell, a channel's defaults, the defaults, a flag
+    form.update(
+        {
+            "cell.refund_not_received.sms.treatment": "self_serve",
+            "cell.refund_not_received.sms.skill": "sales",
+            "cell.refund_not_received.sms.priority": "high",
+            "cell.refund_not_received.sms.sla_seconds": "120",
+            "chdef.email.priority": "low",
+            "defaults.sla_seconds": "900",
+            "row.refund_not_received.moment_of_truth": "true",
+        }
     )
-    assert response.status_code == 303
-    treatment = await client.get(
-        "/v1/tenant/strategy",
-        params={"intent": "refund_not_received", "channel": "sms"},
-        headers=bearer(company.agent_token),
+    form["cell.refund_not_received.sms.treatment"] = "assisted"  # a moment of truth: not self-serve
+    response = await supervisor.post("/app/supervisor/strategy", form)
+    # then it is a new version, and the router's own reading of the map has each value
+    assert response.status_code == 303, response.text
+    assert await _version(client, company) == 2
+    sms = await _treatment(client, company, "refund_not_received", "sms")
+    assert (sms["treatment"], sms["skill"], sms["priority"], sms["sla_seconds"]) == (
+        "assisted",
+        "sales",
+        "high",
+        120,
     )
-    assert treatment.json()["treatment"] == "self_serve"
-    # a cell the form leaves blank inherits again
-    assert (await supervisor.post("/app/supervisor/strategy", {})).status_code == 303
-    treatment = await client.get(
-        "/v1/tenant/strategy",
-        params={"intent": "refund_not_received", "channel": "sms"},
-        headers=bearer(company.agent_token),
-    )
-    assert treatment.json()["treatment"] == "live"
+    assert sms["moment_of_truth"] is True
+    email = await _treatment(client, company, "upgrade_plan", "email")
+    assert (email["priority"], email["sla_seconds"]) == ("low", 900)
+    # and the page, posted again untouched, changes nothing: the form round-trips the map
+    again = form_values((await supervisor.get("/app/supervisor/strategy")).text, "strategy-form")
+    assert again["cell.refund_not_received.sms.sla_seconds"] == "120"
+    assert (await supervisor.post("/app/supervisor/strategy", again)).status_code == 303
+    assert await _version(client, company) == 2
+    # and a cell left blank inherits again
+    again["cell.refund_not_received.sms.treatment"] = ""
+    again["cell.refund_not_received.sms.skill"] = ""
+    assert (await supervisor.post("/app/supervisor/strategy", again)).status_code == 303
+    sms = await _treatment(client, company, "refund_not_received", "sms")
+    assert (sms["treatment"], sms["skill"], sms["priority"]) == ("live", "general", "high")
 
 
 async def test_the_strategy_matrix_is_refused_with_the_same_errors_as_the_yaml(
@@ -277,14 +365,25 @@ async def test_the_strategy_matrix_is_refused_with_the_same_errors_as_the_yaml(
 ) -> None:
     # given a sales opportunity, which may never be fully automated
     await _configure(client, company)
-    # when the matrix sets it to self_serve on chat, and a cell to a treatment that is not one
-    form = {"cell.upgrade_plan.chat": "self_serve", "cell.refund_not_received.email": "magic"}
+    form = form_values((await supervisor.get("/app/supervisor/strategy")).text, "strategy-form")
+    # when the matrix sets it to self_serve on chat, and other cells to values that are not valid
+    form["cell.upgrade_plan.chat.treatment"] = "self_serve"
+    form["cell.refund_not_received.email.treatment"] = "magic"
+    form["cell.refund_not_received.email.sla_seconds"] = "soon"
     response = await supervisor.post("/app/supervisor/strategy", form)
-    # then nothing is saved and the page lists each error with its key, as the YAML API does
+    # then nothing is saved and the page lists each error with its key, as the YAML API does,
+    # and marks the field it belongs to
     assert response.status_code == 422
-    assert 'data-loc="strategy.intents.refund_not_received.channels.email.treatment"' in (
-        response.text
-    )
+    for loc in (
+        "strategy.intents.refund_not_received.channels.email.treatment",
+        "strategy.intents.refund_not_received.channels.email.sla_seconds",
+    ):
+        assert f'data-loc="{loc}"' in response.text, loc
+    marked = re.findall(r'name="([^"]+)"[^>]*aria-invalid="true"', response.text)
+    assert "cell.refund_not_received.email.sla_seconds" in marked
+    # and what was sent is shown again, not the stored map
+    sent_back = form_values(response.text, "strategy-form")
+    assert sent_back["cell.refund_not_received.email.sla_seconds"] == "soon"
     yaml_form = TENANT.replace(
         "sales_opportunity: true}",
         "sales_opportunity: true, channels: {chat: {treatment: self_serve}}}",
@@ -293,13 +392,24 @@ async def test_the_strategy_matrix_is_refused_with_the_same_errors_as_the_yaml(
         "/v1/tenant/config", content=yaml_form.encode(), headers=bearer(company.admin_token)
     )
     [expected] = api.json()["error"]["data"]["errors"]
-    matrix_only = await supervisor.post(
-        "/app/supervisor/strategy", {"cell.upgrade_plan.chat": "self_serve"}
-    )
+    form = form_values((await supervisor.get("/app/supervisor/strategy")).text, "strategy-form")
+    form["cell.upgrade_plan.chat.treatment"] = "self_serve"
+    form["chdef.sms.skill"] = "plumbing"  # the cross-checks: names must be declared
+    matrix_only = await supervisor.post("/app/supervisor/strategy", form)
     assert f'data-loc="{expected["loc"]}"' in matrix_only.text
     assert expected["message"] in matrix_only.text
-    config = (await client.get("/v1/tenant/config", headers=bearer(company.agent_token))).json()
-    assert config["version"] == 1
+    assert 'data-loc="strategy.channel_defaults.sms.skill"' in matrix_only.text
+    assert "chdef.sms.skill" in re.findall(
+        r'name="([^"]+)"[^>]*aria-invalid="true"', matrix_only.text
+    )
+    assert await _version(client, company) == 1
+
+
+async def test_an_agent_cannot_save_the_strategy_map(
+    agent: Browser,
+) -> None:
+    response = await agent.post("/app/supervisor/strategy", {"defaults.treatment": "live"})
+    assert response.status_code == 403
 
 
 async def test_the_hand_off_packet_is_shown_first_and_escaped(

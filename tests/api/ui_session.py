@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 import httpx
 from fastapi import FastAPI
@@ -68,3 +69,61 @@ async def hostile_chat(db: Database, company: Company, visitor: str = "v-hostile
         db, inbound(company.tenant.id, Channel.CHAT, visitor, f"refund {HOSTILE}")
     )
     return str(result.case.id)
+
+
+class _FormReader(HTMLParser):
+    """What a browser would submit from one form, as the page rendered it."""
+
+    def __init__(self, form_id: str) -> None:
+        super().__init__()
+        self.form_id = form_id
+        self.inside = False
+        self.values: dict[str, str] = {}
+        self._select: str | None = None
+        self._textarea: str | None = None
+        self._first_option: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.inside = a.get("id") == self.form_id
+        if not self.inside or "disabled" in a:
+            return
+        name = a.get("name", "")
+        if tag == "input" and name:
+            if a.get("type") not in ("checkbox", "radio") or "checked" in a:
+                self.values[name] = a.get("value", "")
+        elif tag == "select":
+            self._select, self._first_option = name, None
+        elif tag == "option" and self._select is not None:
+            value = a.get("value")
+            if self._first_option is None:
+                self._first_option = value
+                self.values.setdefault(self._select, value or "")
+            if "selected" in a:
+                self.values[self._select] = value if value is not None else "\0text"
+        elif tag == "textarea":
+            self._textarea = name
+            self.values[name] = ""
+
+    def handle_data(self, data: str) -> None:
+        if self._select and self.values.get(self._select) == "\0text":
+            self.values[self._select] = data.strip()
+        if self._textarea:
+            self.values[self._textarea] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+
+def form_values(html: str, form_id: str) -> dict[str, str]:
+    """The fields of form `form_id` with the values a browser would post unchanged."""
+    reader = _FormReader(form_id)
+    reader.feed(html)
+    assert reader.values, f"no form {form_id!r} with fields on the page"
+    return reader.values

@@ -233,3 +233,51 @@ async def test_an_agent_takes_a_routed_chat_replies_by_sms_and_wraps_up(
     assert dialogs == []
     await agent_context.close()
     await boss_context.close()
+
+
+async def test_an_offer_appears_live_and_the_agent_declines_then_accepts_it(
+    server: tuple[FastAPI, str], db: Database, browser: Browser, artifacts: Path
+) -> None:
+    need_browser()
+    app, base = server
+    served: Database = app.state.carepath.db
+    company, agent, _ = await _company(db)
+    # given routing that offers work instead of assigning it, to a single agent
+    offering = TENANT.replace("auto_accept: true", "auto_accept: false, offer_timeout_s: 120")
+    await do_apply_tenant_config(db, system(company.tenant), offering.replace("assisted", "live"))
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    page = await context.new_page()
+    await _log_in(page, base, company, agent)
+    await page.get_by_label("Presence").select_option("online")
+    await expect(page.locator("#presence .dot")).to_have_class("dot online")
+    await page.evaluate("window.notReloaded = true")
+    # when a chat comes in
+    first = await do_ingest_inbound(
+        served, inbound(company.tenant.id, Channel.CHAT, "visitor-8", f"Where is it {HOSTILE}")
+    )
+    # then it is offered to them live, customer text as text, with their capacity in use
+    offer = page.locator(f'#offers .offer[data-case-id="{first.case.id}"]')
+    await expect(offer).to_contain_text(f"Where is it {HOSTILE}")
+    await expect(page.locator('#presence .load[data-kind="messaging"]')).to_have_text(
+        "messaging 1/3"
+    )
+    assert await page.evaluate("window.notReloaded") is True
+    await page.screenshot(path=artifacts / "workspace-offer.png")
+    # when they decline it, it leaves their page (nobody else to offer it to: it waits)
+    await offer.get_by_role("button", name="Decline").click()
+    await expect(offer).to_have_count(0)
+    await expect(page.locator('#presence .load[data-kind="messaging"]')).to_have_text(
+        "messaging 0/3"
+    )
+    # when a second chat is offered, and they accept it: its case opens, theirs
+    second = await do_ingest_inbound(
+        served, inbound(company.tenant.id, Channel.CHAT, "visitor-9", "Second question")
+    )
+    offer = page.locator(f'#offers .offer[data-case-id="{second.case.id}"]')
+    await offer.get_by_role("button", name="Accept").click()
+    await expect(page).to_have_url(f"{base}/app/cases/{second.case.id}")
+    async with served.uow(write=False) as uow:
+        case = await uow.cases.get(company.tenant.id, second.case.id)
+    assert case is not None
+    assert (case.status, case.assignee_id) == ("assigned", agent.id)
+    await context.close()

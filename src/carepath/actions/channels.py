@@ -79,3 +79,48 @@ async def do_set_channel_account_active(
                 )
             )
     return account
+
+
+async def do_update_channel_account(
+    db: Database,
+    actor: Principal,
+    box: SecretBox,
+    account_id: str,
+    *,
+    name: str,
+    address: str,
+    config: dict[str, Any],
+    secrets: dict[str, Any] | None = None,
+) -> ChannelAccount:
+    """Rename, re-address or reconfigure an account, validated as on creation. `secrets` are
+    merged into the sealed ones (a token rotated, others kept); None keeps them all."""
+    authorize(actor, Permission.MANAGE_CHANNELS)
+    try:
+        async with db.uow() as uow:
+            found = await uow.channel_accounts.get(actor.tenant_id, account_id)
+            account = scoped(actor, found, "channel account")
+            account.edit(name=name, address=address, config=config)
+            taken = await uow.channel_accounts.by_address(account.channel, account.address)
+            if taken is not None and taken.id != account.id:
+                raise _taken(account)
+            if secrets:
+                kept = box.open(account.secrets_sealed) if account.secrets_sealed else {}
+                account.secrets_sealed = box.seal({**kept, **secrets})
+            await uow.audit.record(
+                AuditEntry(
+                    tenant_id=actor.tenant_id,
+                    actor=actor.actor,
+                    action="channel_account.updated",
+                    subject=account.id,
+                    data={"address": account.address, "secrets": sorted(secrets or {})},
+                )
+            )
+    except IntegrityError as exc:
+        raise _taken(account) from exc
+    return account
+
+
+def _taken(account: ChannelAccount) -> Conflict:
+    return Conflict(
+        f"{account.address} is already used by a {account.channel} account", field="address"
+    )

@@ -68,3 +68,10 @@ class ChannelAccount:
             config=clean_properties(config or {}, field="config", max_bytes=MAX_CONFIG_BYTES),
             secrets_sealed=secrets_sealed,
         )
+
+    def edit(self, *, name: str, address: str, config: dict[str, Any]) -> None:
+        """New name, address and settings, checked as on creation; the channel stays."""
+        checked = ChannelAccount.create(
+            self.tenant_id, self.channel, name=name, address=address, config=config
+        )
+        self.name, self.address, self.config = checked.name, checked.address, checked.config

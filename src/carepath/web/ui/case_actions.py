@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Response
@@ -58,11 +59,23 @@ async def callback(
     db: DB,
     viewer: CurrentViewer,
     phone: Annotated[str, Form(max_length=40)] = "",
+    when: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
+    """Now, or at `when` (the form's local date and time, read as UTC)."""
     await do_request_case_callback(
-        db, viewer.principal, case_id, phone=phone.strip() or None, when=None
+        db, viewer.principal, case_id, phone=phone.strip() or None, when=_utc(when)
     )
     return _back(case_id)
+
+
+def _utc(when: str) -> datetime | None:
+    if not when.strip():
+        return None
+    try:
+        at = datetime.fromisoformat(when.strip())
+    except ValueError as exc:
+        raise InvalidInput("the time is YYYY-MM-DDTHH:MM (UTC)", field="when") from exc
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 @router.post("/{case_id}/wrap-up")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
@@ -16,7 +17,7 @@ from carepath.routing.model import ChannelKind, Presence
 from carepath.storage import UnitOfWork
 from carepath.web.deps import DB
 from carepath.web.ui.common import UiRoute, Viewer, current_viewer, render, see_other
-from carepath.web.ui.queries import InboxFilter, InboxView, inbox
+from carepath.web.ui.queries import InboxFilter, InboxView, SlaState, inbox
 
 router = APIRouter(prefix="/app", route_class=UiRoute, include_in_schema=False)
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
@@ -28,8 +29,9 @@ def inbox_filter(
     channel: Annotated[Channel | None, Query()] = None,
     status: Annotated[CaseStatus | None, Query()] = None,
     intent: Annotated[str | None, Query(max_length=80)] = None,
+    sla: Annotated[SlaState | None, Query()] = None,
 ) -> InboxFilter:
-    return InboxFilter(view=view, channel=channel, status=status, intent=intent or None)
+    return InboxFilter(view=view, channel=channel, status=status, intent=intent or None, sla=sla)
 
 
 Filter = Annotated[InboxFilter, Depends(inbox_filter)]
@@ -53,9 +55,29 @@ async def _rows_context(db: DB, viewer: Viewer, where: InboxFilter) -> dict[str,
     authorize(viewer.principal, Permission.READ_CASES)
     if where.view is InboxView.OPEN:
         authorize(viewer.principal, Permission.SUPERVISE)
+    tenant_id = viewer.principal.tenant_id
     async with db.uow(write=False) as uow:
-        rows = await inbox(uow, viewer.principal.tenant_id, viewer.user.id, where, utcnow())
+        if where.view is InboxView.QUEUE:
+            profile = await uow.agents.get(tenant_id, viewer.user.id)
+            # No skills yet (no routing profile): the whole queue rather than nothing.
+            skills = tuple(profile.skills) if profile and profile.skills else None
+            where = replace(where, skills=skills)
+        rows = await inbox(uow, tenant_id, viewer.user.id, where, utcnow())
     return {"rows": rows, "where": where, "viewer": viewer}
+
+
+async def _tabs_context(db: DB, viewer: Viewer, where: InboxFilter) -> dict[str, Any]:
+    """The views, with the unread and SLA-breach counts of the viewer's own cases."""
+    async with db.uow(write=False) as uow:
+        mine = await inbox(uow, viewer.principal.tenant_id, viewer.user.id, InboxFilter(), utcnow())
+    return {
+        "where": where,
+        "views": [
+            v for v in InboxView if v is not InboxView.OPEN or viewer.can(Permission.SUPERVISE)
+        ],
+        "unread": sum(1 for r in mine if r.unread),
+        "breached": sum(1 for r in mine if r.sla_breached),
+    }
 
 
 @router.get("")
@@ -64,9 +86,10 @@ async def inbox_page(request: Request, db: DB, viewer: CurrentViewer, where: Fil
     async with db.uow(write=False) as uow:
         context.update(await presence_of(uow, viewer))
         config = await current_config(uow, viewer.principal.tenant_id)
+    context.update(await _tabs_context(db, viewer, where))
     context.update(
-        views=[v for v in InboxView if v is not InboxView.OPEN or viewer.can(Permission.SUPERVISE)],
         channels=INBOX_CHANNELS,
+        sla_states=list(SlaState),
         statuses=[s for s in CaseStatus if s.is_open],
         intents=[i.name for i in config.intents],
         presences=list(Presence),
@@ -80,6 +103,23 @@ async def inbox_rows(request: Request, db: DB, viewer: CurrentViewer, where: Fil
     return render(request, "ui/_inbox_rows.html", await _rows_context(db, viewer, where))
 
 
+@router.get("/inbox/tabs")
+async def inbox_tabs(request: Request, db: DB, viewer: CurrentViewer, where: Filter) -> Response:
+    """The view tabs with their live badges."""
+    authorize(viewer.principal, Permission.READ_CASES)
+    return render(request, "ui/_inbox_tabs.html", await _tabs_context(db, viewer, where))
+
+
+@router.get("/presence")
+async def presence_part(request: Request, db: DB, viewer: CurrentViewer) -> Response:
+    """Presence and capacity in use, reloaded live as work reaches or leaves the agent."""
+    authorize(viewer.principal, Permission.WORK_CASES)
+    async with db.uow(write=False) as uow:
+        context = await presence_of(uow, viewer)
+    context.update(viewer=viewer, presences=list(Presence))
+    return render(request, "ui/_presence.html", context)
+
+
 @router.post("/presence")
 async def set_presence(
     request: Request,
@@ -89,8 +129,5 @@ async def set_presence(
 ) -> Response:
     await do_set_presence(db, viewer.principal, presence)
     if request.headers.get("hx-request"):
-        async with db.uow(write=False) as uow:
-            context = await presence_of(uow, viewer)
-        context.update(viewer=viewer, presences=list(Presence))
-        return render(request, "ui/_presence.html", context)
+        return await presence_part(request, db, viewer)
     return see_other("/app")

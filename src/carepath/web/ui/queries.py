@@ -5,9 +5,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 
 from carepath.actions.agents import AgentView, agent_views
 from carepath.domain.cases import Case, CaseStatus
@@ -16,11 +16,14 @@ from carepath.domain.customers import Customer
 from carepath.domain.messages import Direction
 from carepath.ids import TenantId, UserId
 from carepath.routing.model import Presence
-from carepath.routing.records import WorkStatus
+from carepath.routing.records import OPEN, WorkStatus
 from carepath.storage import UnitOfWork
 from carepath.storage.tables import cases, customers, messages, work_items
 
 INBOX_LIMIT = 100
+# "At risk": the SLA target falls due within this window; one fixed window for every case,
+# since a case stores when its target is due, not how long the target was.
+SLA_AT_RISK = timedelta(minutes=15)
 OPEN_STATUSES = (
     CaseStatus.BOT,
     CaseStatus.QUEUED,
@@ -31,8 +34,20 @@ OPEN_STATUSES = (
 
 class InboxView(enum.StrEnum):
     MINE = "mine"
-    QUEUE = "queue"
+    QUEUE = "queue"  # my team's queue: waiting work in my skills
     OPEN = "open"
+
+
+class SlaState(enum.StrEnum):
+    OK = "ok"
+    AT_RISK = "at_risk"
+    BREACHED = "breached"
+
+
+def sla_state(due: datetime | None, now: datetime) -> SlaState:
+    if due is None or due >= now + SLA_AT_RISK:
+        return SlaState.OK
+    return SlaState.BREACHED if due < now else SlaState.AT_RISK
 
 
 @dataclass(frozen=True)
@@ -41,7 +56,11 @@ class InboxFilter:
     channel: Channel | None = None
     status: CaseStatus | None = None
     intent: str | None = None
+    sla: SlaState | None = None
     assignee_id: str | None = None
+    # The queue view's team: there are no team records; an agent's team is everyone sharing a
+    # skill, so their queue leaves out work needing only skills they lack. None: no filter.
+    skills: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -51,7 +70,11 @@ class InboxRow:
     last_text: str
     last_at: datetime | None
     unread: bool  # the customer spoke last
-    sla_breached: bool
+    sla: SlaState
+
+    @property
+    def sla_breached(self) -> bool:
+        return self.sla is SlaState.BREACHED
 
 
 async def inbox(
@@ -71,12 +94,16 @@ async def inbox(
         query = query.where(cases.c.channel == where.channel)
     if where.intent:
         query = query.where(cases.c.intent == where.intent)
+    if where.sla is not None:
+        query = query.where(_sla_condition(where.sla, now))
+    if where.view is InboxView.QUEUE and where.skills is not None:
+        query = query.where(~_needs_other_skills(where.skills))
     query = query.order_by(
         cases.c.sla_due_at.is_(None), cases.c.sla_due_at, cases.c.updated_at.desc()
     ).limit(INBOX_LIMIT)
     found = list((await uow.session.scalars(query)).all())
-    last = await _last_messages(uow, tenant_id, [c.id for c in found])
-    names = await _customer_names(uow, tenant_id, [c.customer_id for c in found])
+    last = await last_messages(uow, tenant_id, [c.id for c in found])
+    names = await customer_names(uow, tenant_id, [c.customer_id for c in found])
     rows = []
     for c in found:
         text, at, direction = last.get(c.id, ("", None, None))
@@ -87,13 +114,34 @@ async def inbox(
                 last_text=text,
                 last_at=at,
                 unread=direction is Direction.INBOUND,
-                sla_breached=c.sla_due_at is not None and c.sla_due_at < now,
+                sla=sla_state(c.sla_due_at, now) if c.is_open else SlaState.OK,
             )
         )
     return rows
 
 
-async def _last_messages(
+def _sla_condition(state: SlaState, now: datetime) -> ColumnElement[bool]:
+    due = cases.c.sla_due_at
+    if state is SlaState.BREACHED:
+        return due < now
+    if state is SlaState.AT_RISK:
+        return and_(due >= now, due < now + SLA_AT_RISK)
+    return or_(due.is_(None), due >= now + SLA_AT_RISK)
+
+
+def _needs_other_skills(skills: Sequence[str]) -> ColumnElement[bool]:
+    """The case has open work that neither its skill nor its fallback lets these skills take."""
+    names = sorted(set(skills))
+    return exists().where(
+        work_items.c.case_id == cases.c.id,
+        work_items.c.tenant_id == cases.c.tenant_id,
+        work_items.c.status.in_(sorted(OPEN)),
+        work_items.c.skill.not_in(names),
+        or_(work_items.c.fallback_skill.is_(None), work_items.c.fallback_skill.not_in(names)),
+    )
+
+
+async def last_messages(
     uow: UnitOfWork, tenant_id: TenantId, case_ids: Sequence[str]
 ) -> dict[str, tuple[str, datetime, Direction]]:
     if not case_ids:
@@ -119,7 +167,7 @@ async def _last_messages(
     return {row[0]: (row[1], row[2], Direction(row[3])) for row in rows}
 
 
-async def _customer_names(
+async def customer_names(
     uow: UnitOfWork, tenant_id: TenantId, customer_ids: Sequence[str]
 ) -> dict[str, str | None]:
     if not customer_ids:

@@ -1,10 +1,13 @@
-"""The contact strategy map as a matrix of intents by channels, edited through the same validation
-as the YAML file: the form becomes a new configuration document applied with
-`do_apply_tenant_config`, so its errors are the file's errors, keys included."""
+"""The contact strategy map as a matrix of intents by channels, every field of every cell
+editable (treatment, skill, priority, SLA; the intent's flags on its own row; the defaults and
+per-channel defaults on the first row). Saved through the same validation as the YAML file: the
+form becomes a new configuration document applied with `do_apply_tenant_config`, so its errors
+are the file's errors, keys included."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import yaml
@@ -12,76 +15,130 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from carepath.access import Permission, authorize
 from carepath.actions.tenant_config import current_config, do_apply_tenant_config
+from carepath.domain.cases import Priority
 from carepath.errors import InvalidInput
-from carepath.tenant_config import TenantConfig, TreatmentKind, treatment_for
+from carepath.tenant_config import TenantConfig, Treatment, TreatmentKind, treatment_for
 from carepath.web.deps import DB
 from carepath.web.ui.common import UiRoute, Viewer, current_viewer, render, see_other
 
 router = APIRouter(prefix="/app/supervisor", route_class=UiRoute, include_in_schema=False)
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
 SOURCE_NAME = "strategy matrix"
+FIELDS = ("treatment", "skill", "priority", "sla_seconds")
+FLAGS = ("sales_opportunity", "moment_of_truth")
+SCOPES = ("defaults", "chdef.", "row.", "cell.")
 
 
-def cell_field(intent: str, channel: str) -> str:
-    return f"cell.{intent}.{channel}"
+@dataclass(frozen=True)
+class Cell:
+    """One cell of the matrix: its form names are `{scope}.{field}`, its errors `{loc}.{field}`."""
+
+    scope: str
+    loc: str
+    values: Mapping[str, str]
+    effective: Treatment | None = None
+    flags: bool = False  # an intent's own row also carries its flags
+
+    def name(self, field: str) -> str:
+        return f"{self.scope}.{field}"
 
 
-def row_field(intent: str) -> str:
-    return f"row.{intent}"
+@dataclass(frozen=True)
+class MatrixRow:
+    intent: str | None  # None: the defaults row
+    own: Cell
+    cells: list[Cell]
 
 
-def matrix(config: TenantConfig, sent: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-    """One row per declared intent: its own treatment and each channel's, as set (blank:
-    inherited) and in effect."""
-    rows = []
-    for intent in [i.name for i in config.intents]:
-        strategy = config.strategy.intents.get(intent)
-        own = strategy.treatment.value if strategy and strategy.treatment else ""
-        cells = []
-        for channel in config.channels:
-            row = strategy.channels.get(channel) if strategy else None
-            value = row.treatment.value if row and row.treatment else ""
-            name = cell_field(intent, channel.value)
-            cells.append(
-                {
-                    "channel": channel.value,
-                    "field": name,
-                    "value": sent.get(name, value) if sent is not None else value,
-                    "effective": treatment_for(config, intent, channel),
-                }
-            )
-        field = row_field(intent)
-        rows.append(
-            {
-                "intent": intent,
-                "field": field,
-                "value": sent.get(field, own) if sent is not None else own,
-                "flags": strategy,
-                "cells": cells,
-            }
+def _values(row: Any, sent: Mapping[str, str] | None, scope: str, flags: bool) -> dict[str, str]:
+    """The cell as set in the configuration (blank: inherited), or as the form sent it."""
+    names = (*FIELDS, *FLAGS) if flags else FIELDS
+    if sent is not None:
+        return {f: sent.get(f"{scope}.{f}", "") for f in names}
+    found: dict[str, Any] = row.model_dump(mode="json") if row is not None else {}
+    values = {f: "" if found.get(f) is None else str(found[f]) for f in FIELDS}
+    if flags:
+        values.update({f: "true" if found.get(f) else "" for f in FLAGS})
+    return values
+
+
+def matrix(config: TenantConfig, sent: Mapping[str, str] | None = None) -> list[MatrixRow]:
+    strategy = config.strategy
+    defaults = Cell(
+        "defaults", "strategy.defaults", _values(strategy.defaults, sent, "defaults", False)
+    )
+    rows = [
+        MatrixRow(
+            None,
+            defaults,
+            [
+                Cell(
+                    f"chdef.{c.value}",
+                    f"strategy.channel_defaults.{c.value}",
+                    _values(strategy.channel_defaults.get(c), sent, f"chdef.{c.value}", False),
+                    treatment_for(config, None, c),
+                )
+                for c in config.channels
+            ],
         )
+    ]
+    for intent in [i.name for i in config.intents]:
+        row = strategy.intents.get(intent)
+        loc = f"strategy.intents.{intent}"
+        cells = [
+            Cell(
+                f"cell.{intent}.{c.value}",
+                f"{loc}.channels.{c.value}",
+                _values(
+                    row.channels.get(c) if row else None, sent, f"cell.{intent}.{c.value}", False
+                ),
+                treatment_for(config, intent, c),
+            )
+            for c in config.channels
+        ]
+        own = Cell(f"row.{intent}", loc, _values(row, sent, f"row.{intent}", True), flags=True)
+        rows.append(MatrixRow(intent, own, cells))
     return rows
 
 
 def edited(config: TenantConfig, sent: Mapping[str, str]) -> str:
-    """The configuration as YAML with the matrix's treatments replaced by the form's."""
+    """The configuration as YAML with every cell of the matrix replaced by the form's."""
     document: dict[str, Any] = config.model_dump(mode="json", exclude_none=True)
-    intents: dict[str, Any] = document.setdefault("strategy", {}).setdefault("intents", {})
-    for intent in [i.name for i in config.intents]:
-        row = intents.setdefault(intent, {})
-        _set(row, "treatment", sent.get(row_field(intent), ""))
-        channels = row.setdefault("channels", {})
-        for channel in config.channels:
-            cell = channels.setdefault(channel.value, {})
-            _set(cell, "treatment", sent.get(cell_field(intent, channel.value), ""))
-            if not cell:
-                del channels[channel.value]
-        if not channels:
-            del row["channels"]
+    strategy: dict[str, Any] = document.setdefault("strategy", {})
+    rows = matrix(config, sent)
+    strategy["defaults"] = _cell(rows[0].own)
+    by_channel = strategy.setdefault("channel_defaults", {})
+    for cell in rows[0].cells:
+        _put(by_channel, cell.scope.removeprefix("chdef."), _cell(cell))
+    intents: dict[str, Any] = strategy.setdefault("intents", {})
+    for row in rows[1:]:
+        assert row.intent is not None
+        kept = intents.get(row.intent, {}).get("channels", {})
+        channels = {c: v for c, v in kept.items() if c not in {x.value for x in config.channels}}
+        for cell in row.cells:
+            _put(channels, cell.scope.rsplit(".", 1)[1], _cell(cell))
+        entry = _cell(row.own)
+        if channels:
+            entry["channels"] = channels
+        _put(intents, row.intent, entry)
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
 
 
-def _set(target: dict[str, Any], key: str, value: str) -> None:
+def _cell(cell: Cell) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field in FIELDS:
+        value = cell.values.get(field, "").strip()
+        if value:
+            # Numbers as numbers; anything else as sent, for the schema to name what is wrong.
+            out[field] = int(value) if field == "sla_seconds" and value.isdigit() else value
+    if cell.flags:
+        for flag in FLAGS:
+            if cell.values.get(flag):
+                out[flag] = True
+    return out
+
+
+def _put(target: dict[str, Any], key: str, value: dict[str, Any]) -> None:
     if value:
         target[key] = value
     else:
@@ -105,8 +162,11 @@ async def _page(
         "rows": matrix(config, sent),
         "channels": [c.value for c in config.channels],
         "treatments": [t.value for t in TreatmentKind],
+        "priorities": [p.value for p in Priority],
+        "skills": config.skills,
         "version": stored.version if stored else 0,
         "errors": errors or [],
+        "invalid": {str(e.get("loc", "")) for e in errors or []},
         "saved": saved,
         "may_edit": viewer.can(Permission.MANAGE_TENANT_CONFIG),
     }
@@ -126,7 +186,7 @@ async def save_strategy(request: Request, db: DB, viewer: CurrentViewer) -> Resp
     authorize(viewer.principal, Permission.SUPERVISE)
     authorize(viewer.principal, Permission.MANAGE_TENANT_CONFIG)
     form = await request.form()
-    sent = {k: str(v) for k, v in form.items() if k.startswith(("cell.", "row."))}
+    sent = {k: str(v) for k, v in form.items() if k.startswith(SCOPES)}
     async with db.uow(write=False) as uow:
         config = await current_config(uow, viewer.principal.tenant_id)
     try:

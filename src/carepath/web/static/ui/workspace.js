@@ -7,35 +7,43 @@
   const caseId = body.dataset.caseId || null;
 
   // --- live updates -------------------------------------------------------------------------
-  const REFRESH = {
-    inbox: { target: "#inbox-rows", types: /^(case\.|message\.created|work\.|note\.added)/ },
-    case: { target: "#timeline", types: /^(message\.|note\.added|call\.|callback\.|journey\.event|case\.)/ },
-    board: { target: "#board", types: /^(work\.|agent\.presence|case\.)/ },
+  // Each page reloads its regions ([data-live-region]) on the events that can change them;
+  // offers of work (#offers, on every page) reload on any work event.
+  const RULES = {
+    inbox: /^(case\.|message\.created|work\.|note\.added|agent\.presence)/,
+    case: /^(message\.|note\.added|call\.|callback\.|journey\.event|case\.)/,
+    board: /^(work\.|agent\.presence|case\.)/,
+    callbacks: /^(callback\.|work\.|call\.|case\.assigned)/,
   };
+  const OFFERS = /^work\./;
+  const PAGE_REGIONS = "[data-live-region]:not(#offers)";
   const pending = new Set();
   let timer = null;
 
   function refreshSoon(selector) {
     pending.add(selector);
     clearTimeout(timer);
-    // Bursts of events (a message, its case update, its work item) become one request.
+    // Bursts of events (a message, its case update, its work item) become one request each.
     timer = setTimeout(function () {
       pending.forEach(function (sel) {
-        const el = document.querySelector(sel);
-        if (el && window.htmx) { window.htmx.trigger(el, "refresh"); }
+        document.querySelectorAll(sel).forEach(function (el) {
+          if (window.htmx) { window.htmx.trigger(el, "refresh"); }
+        });
       });
       pending.clear();
     }, 150);
   }
 
-  function relevant(event) {
-    const rule = REFRESH[page];
-    if (!rule || !rule.types.test(event.type || "")) { return null; }
-    if (page === "case") {
+  function targets(event) {
+    const type = event.type || "";
+    const found = [];
+    if (OFFERS.test(type)) { found.push("#offers"); }
+    const rule = RULES[page];
+    if (rule && rule.test(type)) {
       const data = event.data || {};
-      if (data.case_id && data.case_id !== caseId) { return null; }
+      if (page !== "case" || !data.case_id || data.case_id === caseId) { found.push(PAGE_REGIONS); }
     }
-    return rule.target;
+    return found;
   }
 
   let lastId = null;
@@ -56,13 +64,12 @@
         setState("live", true);
         delay = 1000;
         // Anything missed while disconnected: refresh once.
-        if (lastId !== null && REFRESH[page]) { refreshSoon(REFRESH[page].target); }
+        if (lastId !== null) { refreshSoon("[data-live-region]"); }
         lastId = event.last_event_id;
         return;
       }
       if (typeof event.id === "number") { lastId = event.id; } else if (event.last_event_id) { lastId = event.last_event_id; }
-      const target = relevant(event);
-      if (target) { refreshSoon(target); }
+      targets(event).forEach(refreshSoon);
     };
     ws.onclose = function (closed) {
       setState("offline, reconnecting…", false);
@@ -71,7 +78,7 @@
       delay = Math.min(delay * 2, 30000);
     };
   }
-  if (body.dataset.live === "on" && REFRESH[page]) { connect(); } else { setState("", false); }
+  if (body.dataset.live === "on") { connect(); } else { setState("", false); }
 
   // --- saved replies --------------------------------------------------------------------------
   document.addEventListener("change", function (e) {
