@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from carepath.access import Permission, Principal, authorize, scoped
 from carepath.actions.delivery import DELIVER_MESSAGE, reachable_address
 from carepath.actions.payloads import case_payload, message_payload
+from carepath.actions.personal_data import record_case_change
 from carepath.actions.surveys import send_survey
 from carepath.actions.whatsapp import check_reply as check_whatsapp_reply
 from carepath.actions.work import sync_case_work
@@ -89,6 +90,7 @@ async def do_reply(
             actor.tenant_id, EventType.MESSAGE_CREATED, message_payload(message)
         )
         await uow.events.append(actor.tenant_id, EventType.CASE_UPDATED, case_payload(case))
+        await record_case_change(uow, actor, case.id, "replied", channel.value)
     return message
 
 
@@ -113,6 +115,7 @@ async def do_add_note(db: Database, actor: Principal, case_id: str, *, text: str
         uow.messages.add(note)
         await uow.flush()
         await uow.events.append(actor.tenant_id, EventType.NOTE_ADDED, message_payload(note))
+        await record_case_change(uow, actor, case.id, "note_added")
     return note
 
 
@@ -140,6 +143,7 @@ async def do_update_case(
         if changes.subject is not None:
             case.set_subject(changes.subject, now)
         await uow.events.append(actor.tenant_id, EventType.CASE_UPDATED, case_payload(case))
+        await record_case_change(uow, actor, case.id, "updated", _changed(changes))
     return case
 
 
@@ -162,6 +166,7 @@ async def do_assign_case(
             case.assign(user.id, now)
         await sync_case_work(uow, case, now)
         await uow.events.append(actor.tenant_id, EventType.CASE_ASSIGNED, case_payload(case))
+        await record_case_change(uow, actor, case.id, "assigned", assignee_id or "queue")
     return case
 
 
@@ -191,6 +196,7 @@ async def do_resolve_case(db: Database, actor: Principal, case_id: str) -> Case:
             )
         )
         await uow.events.append(actor.tenant_id, EventType.CASE_RESOLVED, case_payload(case))
+        await record_case_change(uow, actor, case.id, "resolved")
         tenant = await uow.tenants.get(actor.tenant_id)
         if tenant is not None and tenant.survey_kinds:
             await send_survey(uow, tenant, case, last_contact, now)
@@ -205,4 +211,15 @@ async def do_reopen_case(db: Database, actor: Principal, case_id: str) -> Case:
         case.reopen(now, assignee_id=actor.user_id)
         await sync_case_work(uow, case, now)
         await uow.events.append(actor.tenant_id, EventType.CASE_REOPENED, case_payload(case))
+        await record_case_change(uow, actor, case.id, "reopened")
     return case
+
+
+def _changed(changes: CaseChanges) -> str:
+    # Field names only: a new subject is the customer's words, the trail keeps none.
+    fields = {
+        "intent": changes.intent is not None or changes.clear_intent,
+        "priority": changes.priority is not None,
+        "subject": changes.subject is not None,
+    }
+    return ",".join(name for name, changed in fields.items() if changed)

@@ -56,6 +56,7 @@ class Customer:
     id: CustomerId = field(default_factory=lambda: CustomerId(new_id("customer")))
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
+    erased_at: datetime | None = None
 
     @classmethod
     def create(
@@ -104,6 +105,14 @@ class Customer:
         # when the attribute itself is replaced.
         self.traits = cleaned
         self.name, self.segment = name, segment
+        self.updated_at = now
+
+    def erase(self, now: datetime) -> None:
+        """Right to erasure: blank the profile; the row stays as an anonymous analytics key."""
+        self.name = None
+        self.segment = None
+        self.traits = {}
+        self.erased_at = self.erased_at or now
         self.updated_at = now
 
     def merge_into(self, survivor: Customer, now: datetime) -> None:

@@ -24,6 +24,7 @@ class EventType(enum.StrEnum):
     CUSTOMER_UPDATED = "customer.updated"
     CUSTOMER_MERGED = "customer.merged"
     CUSTOMER_UNMERGED = "customer.unmerged"
+    CUSTOMER_ERASED = "customer.erased"  # right to erasure: counts only, no personal data
     JOURNEY_EVENT = "journey.event"
     SURVEY_SENT = "survey.sent"
     SURVEY_ANSWERED = "survey.answered"

@@ -27,6 +27,7 @@ from carepath.storage.tables.conversations import (
     surveys,
 )
 from carepath.storage.tables.mapping import map_domain, mapper_registry
+from carepath.storage.tables.privacy import case_audit
 from carepath.storage.tables.stream import (
     event_counters,
     events,
@@ -50,6 +51,7 @@ __all__ = [
     "audit_log",
     "callbacks",
     "calls",
+    "case_audit",
     "cases",
     "channel_accounts",
     "contacts",

@@ -40,6 +40,8 @@ customers = Table(
     Column("merged_into", ID, ForeignKey("customers.id"), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # Set when the person's data was erased: the row stays as an anonymous key for analytics.
+    Column("erased_at", UTCDateTime(), nullable=True),
     Index("ix_customers_tenant_id_merged_into", "tenant_id", "merged_into"),
 )
 

@@ -16,6 +16,7 @@ from carepath.actions.cases import (
     do_resolve_case,
     do_update_case,
 )
+from carepath.actions.personal_data import do_record_case_access
 from carepath.domain.cases import CaseStatus
 from carepath.domain.clock import utcnow
 from carepath.domain.contacts import Channel
@@ -83,6 +84,7 @@ async def get_case(case_id: str, principal: CurrentPrincipal, db: DB) -> CaseDet
         journey = await uow.journey.of_customers(
             principal.tenant_id, cluster, since=utcnow() - JOURNEY_WINDOW
         )
+    await do_record_case_access(db, principal, case.id, "read", "api")
     return CaseDetailOut(
         **CaseOut.of(case).model_dump(),
         handoff=case.handoff,
