@@ -199,7 +199,11 @@ class BackgroundWorker:
     ) -> BackgroundWorker:
         http = http_client()
         worker = OutboxWorker(
-            db, build_handlers(settings, http), name=name or worker_name(), concurrency=concurrency
+            db,
+            build_handlers(settings, http),
+            name=name or worker_name(),
+            concurrency=concurrency,
+            lease=timedelta(seconds=settings.outbox_lease_s),
         )
         background = cls(worker, http)
         background.imap = ImapPolling.start(db, settings, name=worker.name)

@@ -42,7 +42,9 @@ async def do_record_delivery(
     """A send succeeded, or a provider reported progress. Stale reports (callbacks arrive out of
     order) change nothing; the provider's id is kept so its callbacks find the message."""
     async with db.uow() as uow:
-        message = await uow.messages.get(tenant_id, message_id)
+        # Locked: two reports at once (delivered and read) must not both compare against the
+        # old state, or the later commit writes its older status over the newer one.
+        message = await uow.messages.get(tenant_id, message_id, lock=True)
         if message is None:
             raise NotFound("message not found", kind="message")
         changed = message.record_delivery(status)

@@ -36,6 +36,9 @@ class Outbound:
     secrets: Mapping[str, Any] = field(default_factory=dict)
     # Provider ids of the case's earlier messages on this channel, oldest first (email threading).
     thread: tuple[str, ...] = ()
+    # The outbox item's id: the same on every attempt, so a provider that honours an
+    # Idempotency-Key sends once even when a crash made us ask twice.
+    idempotency_key: str = ""
 
 
 class ChannelSender(Protocol):
@@ -82,6 +85,7 @@ class DeliverMessage:
                 for m in earlier
                 if m.channel == message.channel and m.external_id and m.id != message.id
             ),
+            idempotency_key=item.id,
         )
         external_id = await sender.send(outbound)
         await do_record_delivery(

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from carepath.channels.twilio.signature import SIGNATURE_HEADER, sign
+from carepath.delivery.idempotency import IDEMPOTENCY_HEADER
 
 # Status callbacks follow a send like the provider's do, a moment apart.
 CALLBACK_DELAY_S = 0.05
@@ -32,6 +33,7 @@ class Recorded:
     json: Any
     auth_user: str | None
     at: str
+    idempotency_key: str | None = None
 
 
 @dataclass
@@ -39,6 +41,10 @@ class Emulator:
     """What the emulator saw and holds; shared by its routes."""
 
     requests: list[Recorded] = field(default_factory=list)
+    # Repeats answered from `answers` instead of sent again (Idempotency-Key).
+    replays: list[Recorded] = field(default_factory=list)
+    # (path, Idempotency-Key) → (status, body) of the send that key first made.
+    answers: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict)
     http: httpx.AsyncClient = field(default_factory=lambda: httpx.AsyncClient(timeout=10))
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -51,8 +57,39 @@ class Emulator:
                 json=body,
                 auth_user=_basic_user(request),
                 at=datetime.now(UTC).isoformat(),
+                idempotency_key=request.headers.get(IDEMPOTENCY_HEADER),
             )
         )
+
+    def replay(self, kind: str, request: Request) -> JSONResponse | None:
+        """The first answer again when this Idempotency-Key was already used on this path, the
+        way idempotent provider APIs answer a client's retry: nothing is sent twice."""
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        answer = self.answers.get((request.url.path, key)) if key else None
+        if answer is None:
+            return None
+        self.replays.append(
+            Recorded(
+                kind=kind,
+                path=request.url.path,
+                form={},
+                json=None,
+                auth_user=None,
+                at=datetime.now(UTC).isoformat(),
+                idempotency_key=key,
+            )
+        )
+        return JSONResponse(answer[1], answer[0], headers={"Idempotent-Replayed": "true"})
+
+    def answer(self, request: Request, body: Any, status: int = 200) -> JSONResponse:
+        """Answer a send, remembering it under its Idempotency-Key (if any) for repeats.
+
+        Callers do this with no `await` between `replay` and here, so two concurrent requests
+        with one key cannot both send."""
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key:
+            self.answers[(request.url.path, key)] = (status, body)
+        return JSONResponse(body, status)
 
     def later(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -105,12 +142,16 @@ async def twilio_messages(request: Request) -> Response:
         return JSONResponse(
             {"code": 21604, "message": f"missing {', '.join(missing)}", "status": 400}, 400
         )
+    replayed = emulator.replay("twilio.message", request)
+    if replayed is not None:
+        return replayed
     emulator.record("twilio.message", request, form)
     sid = _sid("SM")
     callback = form.get("StatusCallback")
     if callback:
         emulator.later(_status_callbacks(emulator, callback, _basic_password(request), sid, form))
-    return JSONResponse(
+    return emulator.answer(
+        request,
         {
             "sid": sid,
             "account_sid": account_sid,
@@ -159,8 +200,15 @@ async def list_requests(request: Request) -> Response:
     return JSONResponse([r.__dict__ for r in emulator.requests if kind is None or r.kind == kind])
 
 
+async def list_replays(request: Request) -> Response:
+    emulator: Emulator = request.app.state.emulator
+    return JSONResponse([r.__dict__ for r in emulator.replays])
+
+
 async def clear_requests(request: Request) -> Response:
-    request.app.state.emulator.requests.clear()
+    emulator: Emulator = request.app.state.emulator
+    emulator.requests.clear()
+    emulator.replays.clear()
     return Response(status_code=204)
 
 
@@ -186,6 +234,7 @@ def create_emulator() -> Starlette:
             Route("/_emulator/twilio/sms", send_sms, methods=["POST"]),
             Route("/_emulator/requests", list_requests, methods=["GET"]),
             Route("/_emulator/requests", clear_requests, methods=["DELETE"]),
+            Route("/_emulator/replays", list_replays, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

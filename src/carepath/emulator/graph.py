@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from carepath.channels.meta.signature import SIGNATURE_HEADER, sign
+from carepath.delivery.idempotency import IDEMPOTENCY_HEADER
 from carepath.emulator.app import Emulator, Recorded
 
 # Statuses follow a send like WhatsApp's do, a moment apart (after carepath recorded the wamid).
@@ -49,6 +50,7 @@ class GraphEmulator:
                 json=body,
                 auth_user=token,
                 at=datetime.now(UTC).isoformat(),
+                idempotency_key=request.headers.get(IDEMPOTENCY_HEADER),
             )
         )
 
@@ -113,6 +115,9 @@ async def whatsapp_messages(request: Request) -> Response:
     if body is None or problem:
         return _graph_error(400, 100, problem or "Invalid parameter")
     phone_number_id = request.path_params["phone_number_id"]
+    replayed = graph.emulator.replay("whatsapp.message", request)
+    if replayed is not None:
+        return replayed
     graph.record("whatsapp.message", request, body, token)
     wamid = "wamid." + secrets.token_urlsafe(24)
     target = graph.status_targets.get(phone_number_id)
@@ -122,12 +127,13 @@ async def whatsapp_messages(request: Request) -> Response:
     if body.get("type") == "template":
         message["message_status"] = "accepted"
     recipient = str(body["to"])
-    return JSONResponse(
+    return graph.emulator.answer(
+        request,
         {
             "messaging_product": "whatsapp",
             "contacts": [{"input": recipient, "wa_id": recipient.removeprefix("+")}],
             "messages": [message],
-        }
+        },
     )
 
 
@@ -212,9 +218,13 @@ async def me_messages(request: Request) -> Response:
     message = body.get("message") or {}
     if not recipient.get("id") or not (message.get("text") or message.get("attachment")):
         return _graph_error(400, 100, "recipient.id and message.text are required")
+    replayed = graph.emulator.replay("messenger.message", request)
+    if replayed is not None:
+        return replayed
     graph.record("messenger.message", request, body, token)
-    return JSONResponse(
-        {"recipient_id": str(recipient["id"]), "message_id": "m_" + secrets.token_urlsafe(32)}
+    return graph.emulator.answer(
+        request,
+        {"recipient_id": str(recipient["id"]), "message_id": "m_" + secrets.token_urlsafe(32)},
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from carepath.delivery.idempotency import idempotency_header
 from carepath.delivery.messages import Outbound
 from carepath.domain.channel_accounts import ChannelAccount
 from carepath.domain.contacts import Channel
@@ -24,12 +25,17 @@ class GraphClient:
         self.base_url = base_url.rstrip("/")
         self.version = version
 
-    async def post(self, path: str, token: str, body: dict[str, Any], what: str) -> dict[str, Any]:
+    async def post(
+        self, path: str, token: str, body: dict[str, Any], what: str, *, idempotency_key: str = ""
+    ) -> dict[str, Any]:
         try:
             response = await self.http.post(
                 f"{self.base_url}/{self.version}/{path}",
                 json=body,
-                headers={"Authorization": f"Bearer {token}"},
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    **idempotency_header(idempotency_key),
+                },
             )
         except httpx.HTTPError as exc:
             raise DeliveryFailed(f"{what} unreachable: {exc}", retryable=True) from exc
@@ -90,7 +96,13 @@ class WhatsAppSender:
             body.update(type="template", template=template)
         else:
             body.update(type="text", text={"preview_url": False, "body": outbound.message.text})
-        data = await self.graph.post(f"{account.address}/messages", token, body, "WhatsApp")
+        data = await self.graph.post(
+            f"{account.address}/messages",
+            token,
+            body,
+            "WhatsApp",
+            idempotency_key=outbound.idempotency_key,
+        )
         messages = data.get("messages")
         first = messages[0] if isinstance(messages, list) and messages else {}
         wamid = first.get("id") if isinstance(first, dict) else None
@@ -113,6 +125,12 @@ class MetaMessagingSender:
             "messaging_type": "RESPONSE",
             "message": {"text": outbound.message.text},
         }
-        data = await self.graph.post("me/messages", token, body, self.channel.value.title())
+        data = await self.graph.post(
+            "me/messages",
+            token,
+            body,
+            self.channel.value.title(),
+            idempotency_key=outbound.idempotency_key,
+        )
         mid = data.get("message_id")
         return str(mid) if mid else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from carepath.delivery.idempotency import idempotency_header
 from carepath.delivery.messages import Outbound
 from carepath.errors import DeliveryFailed
 
@@ -40,6 +41,7 @@ class TwilioSmsSender:
                 f"{self.base_url}/2010-04-01/Accounts/{sid}/Messages.json",
                 data=form,
                 auth=(sid, token),
+                headers=idempotency_header(outbound.idempotency_key),
             )
         except httpx.HTTPError as exc:
             raise DeliveryFailed(f"SMS provider unreachable: {exc}", retryable=True) from exc
