@@ -27,6 +27,8 @@ def env(tmp_path: Path) -> dict[str, str]:
         **clean,
         "CAREPATH_DATA_DIR": str(tmp_path / "data"),
         "CAREPATH_SECRET_KEY": TEST_SECRET,
+        # The receiver listens on loopback.
+        "CAREPATH_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
     }
 
 
@@ -39,7 +41,9 @@ async def test_the_worker_delivers_webhooks_until_sigterm_then_exits_cleanly(
         await migrations.upgrade(db)
         tenant = await make_tenant(db)
         async with Receiver() as receiver:
-            await do_create_webhook(db, system(tenant), url=receiver.url, event_types=["*"])
+            await do_create_webhook(
+                db, system(tenant), url=receiver.url, event_types=["*"], allow_private=True
+            )
             async with db.uow() as uow:
                 event = await uow.events.append(tenant.id, "case.updated", {"case_id": "c1"})
             # when `carepath worker` runs

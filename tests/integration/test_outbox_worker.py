@@ -73,7 +73,9 @@ async def emit(db: Database, tenant: Tenant, type_: str = "case.updated") -> Eve
 
 
 async def subscribe(db: Database, tenant: Tenant, url: str) -> str:
-    endpoint = await do_create_webhook(db, system(tenant), url=url, event_types=["*"])
+    endpoint = await do_create_webhook(
+        db, system(tenant), url=url, event_types=["*"], allow_private=True
+    )
     return endpoint.id
 
 

@@ -10,15 +10,25 @@ from carepath.domain.outbox import OutboxItem, OutboxStatus
 from carepath.domain.webhooks import ALL_EVENTS, WebhookEndpoint
 from carepath.errors import Conflict, InvalidInput
 from carepath.storage import Database
+from carepath.webhook_targets import check_at_registration
 
 KNOWN_EVENT_TYPES = frozenset(e.value for e in EventType) | {ALL_EVENTS}
 
 
 async def do_create_webhook(
-    db: Database, actor: Principal, *, url: str, event_types: list[str]
+    db: Database,
+    actor: Principal,
+    *,
+    url: str,
+    event_types: list[str],
+    allow_private: bool = False,
 ) -> WebhookEndpoint:
-    """A new active endpoint with a fresh signing secret; it gets events committed from now on."""
+    """A new active endpoint with a fresh signing secret; it gets events committed from now on.
+
+    `allow_private` (settings.webhook_allow_private_targets) lets it point at loopback or a
+    private network: development and tests only (see carepath.webhook_targets)."""
     authorize(actor, Permission.MANAGE_WEBHOOKS)
+    await check_at_registration(url.strip(), allow_private=allow_private)
     # A typo would otherwise be a subscription that silently never fires.
     unknown = sorted(set(event_types) - KNOWN_EVENT_TYPES)
     if unknown:

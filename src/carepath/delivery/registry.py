@@ -56,7 +56,7 @@ def build_handlers(settings: Settings, http: httpx.AsyncClient) -> dict[str, Han
     """Outbox kind → handler. `settings` is for channels whose delivery needs configuration."""
     secret = settings.secret()
     return {
-        WEBHOOK_KIND: WebhookHandler(http),
+        WEBHOOK_KIND: WebhookHandler(http, allow_private=settings.webhook_allow_private_targets),
         DELIVER_MESSAGE: DeliverMessage(build_senders(settings, http), SecretBox(secret)),
         DELIVER_SURVEY: DeliverSurvey(secret=secret, public_url=settings.public_url),
         ASSISTANT_TURN: AssistantTurnHandler(settings.data_dir, http, settings.public_url),

@@ -11,6 +11,7 @@ from carepath.domain.events import Event
 from carepath.domain.outbox import OutboxItem
 from carepath.domain.webhooks import SIGNATURE_HEADER, sign_webhook
 from carepath.errors import DeliveryFailed
+from carepath.webhook_targets import PinnedTarget, TargetRefused, TargetUnresolved, pin
 
 EVENT_ID_HEADER = "X-Carepath-Event-Id"
 EVENT_TYPE_HEADER = "X-Carepath-Event-Type"
@@ -38,8 +39,10 @@ class WebhookHandler:
     shows it was never sent rather than passing for delivered.
     """
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, allow_private: bool = False) -> None:
         self.http = http
+        # settings.webhook_allow_private_targets: loopback receivers in development and tests.
+        self.allow_private = allow_private
 
     async def __call__(self, item: OutboxItem, ctx: HandlerContext) -> None:
         endpoint_id = str(item.payload.get("endpoint_id", ""))
@@ -60,9 +63,13 @@ class WebhookHandler:
             EVENT_TYPE_HEADER: event.type,
             SIGNATURE_HEADER: sign_webhook(endpoint.secret, int(ctx.clock().timestamp()), body),
         }
+        target = await _pinned(endpoint.url, allow_private=self.allow_private)
+        if target.host_header:
+            headers["Host"] = target.host_header
+        extensions = {"sni_hostname": target.sni} if target.sni else None
         try:
             async with self.http.stream(
-                "POST", endpoint.url, content=body, headers=headers
+                "POST", target.url, content=body, headers=headers, extensions=extensions
             ) as response:
                 if response.is_success:
                     return
@@ -81,6 +88,16 @@ class WebhookHandler:
             retryable=is_retryable_status(status),
             status=status,
         )
+
+
+async def _pinned(url: str, *, allow_private: bool) -> PinnedTarget:
+    """The vetted address to POST to (SSRF guard, see carepath.webhook_targets)."""
+    try:
+        return await pin(url, allow_private=allow_private)
+    except TargetRefused as exc:
+        raise DeliveryFailed(f"not sent: {exc.message}", retryable=False) from exc
+    except TargetUnresolved as exc:
+        raise DeliveryFailed(f"POST failed: {exc}", retryable=True) from exc
 
 
 def _say(what: str, detail: str) -> str:

@@ -51,10 +51,16 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(loc[0] if loc else "body")
 
 
+def retry_headers(error: CarepathError) -> dict[str, str]:
+    """Retry-After for a RateLimited error that says when (its data's `retry_after_s`)."""
+    retry = error.data.get("retry_after_s")
+    return {"Retry-After": str(int(retry))} if isinstance(retry, int | float) else {}
+
+
 async def _carepath_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, CarepathError)
     status = status_for(exc)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else retry_headers(exc) or None
     return JSONResponse(error_body(exc.code, exc.message, exc.data), status, headers=headers)
 
 

@@ -5,18 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from carepath.domain import ApiToken, AuditEntry, Tenant, User
 from carepath.domain.outbox import OutboxItem, OutboxStatus
 from carepath.domain.webhooks import WebhookEndpoint
 from carepath.types import Role
+from carepath.web.nul import NUL_MESSAGE, has_nul
 
 T = TypeVar("T")
 
 
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        # PostgreSQL refuses NUL in text: refused here, the same on every database.
+        if has_nul(data):
+            raise ValueError(NUL_MESSAGE)
+        return data
 
 
 class PageOut(BaseModel, Generic[T]):

@@ -12,6 +12,7 @@ from carepath.errors import NotFound
 from carepath.web.cookies import set_session_cookie
 from carepath.web.deps import DB, AppSettings, CurrentPrincipal
 from carepath.web.schemas import LoginIn, MeOut, SessionOut, TenantOut, UserOut
+from carepath.web.throttle import login_attempt
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
@@ -21,9 +22,10 @@ async def login(
     body: LoginIn, request: Request, response: Response, db: DB, settings: AppSettings
 ) -> SessionOut:
     max_age = timedelta(seconds=settings.session_max_age_s)
-    result = await do_login(
-        db, tenant_slug=body.tenant, email=body.email, password=body.password, max_age=max_age
-    )
+    async with login_attempt(request, tenant=body.tenant, email=body.email):
+        result = await do_login(
+            db, tenant_slug=body.tenant, email=body.email, password=body.password, max_age=max_age
+        )
     set_session_cookie(response, request, result.session_key)
     async with db.uow(write=False) as uow:
         tenant = await uow.tenants.get(result.user.tenant_id)

@@ -13,7 +13,7 @@ from carepath.domain.webhooks import WebhookEndpoint
 from carepath.errors import Conflict, NotFound
 from carepath.storage import Database
 from carepath.storage.repositories.events import WEBHOOK_KIND
-from carepath.web.deps import DB, CurrentPrincipal, Cursor, Limit
+from carepath.web.deps import DB, AppSettings, CurrentPrincipal, Cursor, Limit
 from carepath.web.schemas import (
     DeliveryOut,
     PageOut,
@@ -53,9 +53,15 @@ async def list_webhooks(
     response_model=WebhookWithSecretOut,
 )
 async def create_webhook(
-    body: WebhookCreateIn, principal: CurrentPrincipal, db: DB
+    body: WebhookCreateIn, principal: CurrentPrincipal, db: DB, settings: AppSettings
 ) -> WebhookWithSecretOut:
-    endpoint = await do_create_webhook(db, principal, url=body.url, event_types=body.event_types)
+    endpoint = await do_create_webhook(
+        db,
+        principal,
+        url=body.url,
+        event_types=body.event_types,
+        allow_private=settings.webhook_allow_private_targets,
+    )
     return WebhookWithSecretOut.of(endpoint)
 
 

@@ -10,10 +10,12 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 
 from carepath.actions import do_login, do_logout
 from carepath.authn import SESSION_COOKIE
-from carepath.errors import AuthenticationRequired, PermissionDenied
+from carepath.errors import AuthenticationRequired, PermissionDenied, RateLimited
 from carepath.security import same
 from carepath.web.cookies import set_session_cookie
 from carepath.web.deps import DB, AppSettings
+from carepath.web.errors import retry_headers, status_for
+from carepath.web.throttle import login_attempt
 from carepath.web.ui.common import (
     CSRF_FIELD,
     LOGIN_PATH,
@@ -73,13 +75,17 @@ async def login(
         raise PermissionDenied("the login form is stale; reload the page", reason="csrf")
     max_age = timedelta(seconds=settings.session_max_age_s)
     try:
-        result = await do_login(
-            db, tenant_slug=tenant, email=email, password=password, max_age=max_age
-        )
-    except AuthenticationRequired as exc:
+        async with login_attempt(request, tenant=tenant, email=email):
+            result = await do_login(
+                db, tenant_slug=tenant, email=email, password=password, max_age=max_age
+            )
+    except (AuthenticationRequired, RateLimited) as exc:
         context = {"csrf": csrf_token, "next": safe_next(next), "tenant": tenant, "error": exc}
         context["email"] = email
-        return render(request, "ui/login.html", context, status=401)
+        status = status_for(exc)
+        page = render(request, "ui/login.html", context, status=status)
+        page.headers.update(retry_headers(exc))
+        return page
     response = see_other(safe_next(next))
     set_session_cookie(response, request, result.session_key)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path=LOGIN_PATH)
