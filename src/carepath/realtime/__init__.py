@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from carepath.realtime.feed import EventFeed, Frame
 from carepath.realtime.hub import Doorbell, Listener
 from carepath.realtime.local import LocalDoorbell
 from carepath.realtime.redis import RedisDoorbell
 
-__all__ = ["Doorbell", "Listener", "LocalDoorbell", "RedisDoorbell", "make_doorbell"]
+__all__ = [
+    "Doorbell",
+    "EventFeed",
+    "Frame",
+    "Listener",
+    "LocalDoorbell",
+    "RedisDoorbell",
+    "make_doorbell",
+]
 
 
 def make_doorbell(redis_url: str | None) -> Doorbell:

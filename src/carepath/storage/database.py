@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +41,30 @@ class Database:
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
         # Set by the app to ring the realtime doorbell once events are committed.
         self.on_commit: CommitHook | None = None
+        # SQLite has one writer at a time. Writers of this process queue here, in FIFO order,
+        # instead of in SQLite's busy handler, which sleeps and retries (up to 100 ms a time):
+        # under concurrent ingest that sleeping, not work, set throughput and tail latency.
+        self._write_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         """One transaction. `write=False` for reads, so SQLite does not take the write lock."""
         return UnitOfWork(
-            self._session, write=write, is_sqlite=self.is_sqlite, on_commit=self.on_commit
+            self._session,
+            write=write,
+            is_sqlite=self.is_sqlite,
+            on_commit=self.on_commit,
+            write_gate=self._write_gate() if write and self.is_sqlite else None,
         )
+
+    def _write_gate(self) -> asyncio.Lock:
+        # One per event loop: a lock is bound to the loop it first waited in.
+        loop = asyncio.get_running_loop()
+        gate = self._write_gates.get(loop)
+        if gate is None:
+            gate = self._write_gates[loop] = asyncio.Lock()
+        return gate
 
     def _session(self) -> AsyncSession:
         return self._sessions()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 
@@ -77,16 +78,24 @@ class UnitOfWork:
         write: bool,
         is_sqlite: bool,
         on_commit: CommitHook | None = None,
+        write_gate: asyncio.Lock | None = None,
     ) -> None:
         self._session_factory = session_factory
         self.write = write
         self.is_sqlite = is_sqlite
         self._on_commit = on_commit
+        self._write_gate = write_gate
 
     async def __aenter__(self) -> UnitOfWork:
-        self.session = self._session_factory()
-        if self.is_sqlite:
-            await self.session.connection(execution_options={"carepath_write": self.write})
+        if self._write_gate is not None:
+            await self._write_gate.acquire()
+        try:
+            self.session = self._session_factory()
+            if self.is_sqlite:
+                await self.session.connection(execution_options={"carepath_write": self.write})
+        except BaseException:
+            self._release_gate()
+            raise
         self.tenants = TenantRepository(self.session)
         self.users = UserRepository(self.session)
         self.login_sessions = LoginSessionRepository(self.session)
@@ -124,12 +133,19 @@ class UnitOfWork:
             if exc_type is not None:
                 await self.session.rollback()
             elif self.write:
+                await self.events.write_pending()
                 await self.session.commit()
-                if self.events.appended and self._on_commit is not None:
-                    await self._on_commit(dict(self.events.appended))
             # A clean read needs neither: closing ends it and keeps loaded objects usable.
         finally:
             await self.session.close()
+            self._release_gate()
+        if exc_type is None and self.write and self.events.appended and self._on_commit:
+            await self._on_commit(dict(self.events.appended))
+
+    def _release_gate(self) -> None:
+        gate, self._write_gate = self._write_gate, None
+        if gate is not None:
+            gate.release()
 
     async def flush(self) -> None:
         await self.session.flush()

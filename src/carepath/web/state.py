@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from itsdangerous import TimestampSigner
 
 from carepath.channels.widget.limits import VisitorLimits
-from carepath.realtime import Doorbell
+from carepath.realtime import Doorbell, EventFeed
 from carepath.secretbox import SecretBox
 from carepath.settings import Settings
 from carepath.storage import Database
@@ -24,3 +24,10 @@ class AppState:
     secret_box: SecretBox
     # Per process: see channels/widget/limits.py.
     visitor_limits: VisitorLimits = field(default_factory=VisitorLimits)
+    # Per process: one read of new events for all of a tenant's streams (realtime/feed.py).
+    event_feed: EventFeed | None = None
+
+    def feed(self) -> EventFeed:
+        if self.event_feed is None:
+            self.event_feed = EventFeed(self.db)
+        return self.event_feed

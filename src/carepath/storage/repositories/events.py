@@ -19,45 +19,72 @@ WEBHOOK_KIND = "webhook"
 
 
 class EventRepository(Repository):
-    """Appends take the tenant's counter row lock until commit; see tables.event_counters."""
+    """Appended events are held until the unit of work commits, then written together: one
+    counter increment per tenant for all of them (the counter row lock is taken there and held
+    until commit; see tables.event_counters), so a transaction appending six events makes one
+    round trip for their seqs, and holds the tenant's lock only for its last moment."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.appended: dict[TenantId, int] = {}
+        self._pending: list[Event] = []
         self._endpoints: dict[TenantId, list[WebhookEndpoint]] = {}
 
     async def start_counter(self, tenant_id: TenantId) -> None:
         await self.session.execute(insert(event_counters).values(tenant_id=tenant_id, last_seq=0))
 
     async def append(self, tenant_id: TenantId, type_: str, payload: dict[str, Any]) -> Event:
-        seq = (
-            await self.session.execute(
-                update(event_counters)
-                .where(event_counters.c.tenant_id == tenant_id)
-                .values(last_seq=event_counters.c.last_seq + 1)
-                .returning(event_counters.c.last_seq)
-            )
-        ).scalar_one()
+        """Queue an event; its `seq` is set when the unit of work writes the events at commit."""
         customer_id = payload.get("customer_id")
         event = Event(
             tenant_id=tenant_id,
-            seq=int(seq),
+            seq=0,
             type=type_,
             payload=payload,
             customer_id=customer_id if isinstance(customer_id, str) else None,
         )
-        self.session.add(event)
-        self.appended[tenant_id] = event.seq
-        for endpoint in await self._webhooks(tenant_id):
-            if endpoint.wants(type_):
-                self.session.add(
-                    OutboxItem(
-                        tenant_id=tenant_id,
-                        kind=WEBHOOK_KIND,
-                        payload={"endpoint_id": endpoint.id, "seq": event.seq},
-                    )
-                )
+        self._pending.append(event)
         return event
+
+    async def append_many(
+        self, tenant_id: TenantId, items: Sequence[tuple[str, dict[str, Any]]]
+    ) -> list[Event]:
+        return [await self.append(tenant_id, type_, payload) for type_, payload in items]
+
+    async def write_pending(self) -> None:
+        """Number the queued events (gap-free, in append order) and add them, with the webhook
+        deliveries they call for, to the transaction. The unit of work calls this before commit."""
+        pending, self._pending = self._pending, []
+        by_tenant: dict[TenantId, list[Event]] = {}
+        for event in pending:
+            by_tenant.setdefault(event.tenant_id, []).append(event)
+        # A fixed order of counter locks, so two transactions never wait on each other's.
+        for tenant_id in sorted(by_tenant):
+            batch = by_tenant[tenant_id]
+            last = (
+                await self.session.execute(
+                    update(event_counters)
+                    .where(event_counters.c.tenant_id == tenant_id)
+                    .values(last_seq=event_counters.c.last_seq + len(batch))
+                    .returning(event_counters.c.last_seq)
+                )
+            ).scalar_one()
+            first = int(last) - len(batch) + 1
+            for offset, event in enumerate(batch):
+                event.seq = first + offset
+            self.session.add_all(batch)
+            self.appended[tenant_id] = int(last)
+            endpoints = await self._webhooks(tenant_id)
+            self.session.add_all(
+                OutboxItem(
+                    tenant_id=tenant_id,
+                    kind=WEBHOOK_KIND,
+                    payload={"endpoint_id": endpoint.id, "seq": event.seq},
+                )
+                for event in batch
+                for endpoint in endpoints
+                if endpoint.wants(event.type)
+            )
 
     async def _webhooks(self, tenant_id: TenantId) -> list[WebhookEndpoint]:
         if tenant_id not in self._endpoints:

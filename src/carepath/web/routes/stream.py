@@ -53,21 +53,24 @@ async def stream(
         seq = last_event_id
         await websocket.send_json({"type": "stream.ready", "last_event_id": seq})
         disconnected = asyncio.create_task(_until_disconnect(websocket))
+        feed = state.feed()
+        upto: int | None = None  # the seq last rung; None reads the database itself
         try:
-            while not disconnected.done():
-                async with state.db.uow(write=False) as uow:
-                    batch = await uow.events.after(tenant_id, seq, limit=BATCH)
-                for event in batch:
-                    await websocket.send_json(event.to_wire())
-                    seq = event.seq
-                if len(batch) == BATCH:
-                    continue
-                rung = asyncio.create_task(listener.wait(seq, HEARTBEAT_S))
-                await asyncio.wait({rung, disconnected}, return_when=asyncio.FIRST_COMPLETED)
-                if not rung.done():
-                    rung.cancel()
-                elif rung.result() is None and not disconnected.done():
-                    await websocket.send_json({"type": "heartbeat", "last_event_id": seq})
+            with feed.streaming(tenant_id):
+                while not disconnected.done():
+                    batch = await feed.after(tenant_id, seq, limit=BATCH, upto=upto)
+                    for frame in batch:
+                        await websocket.send_text(frame.text)
+                        seq = frame.seq
+                    if len(batch) == BATCH:
+                        continue
+                    rung = asyncio.create_task(listener.wait(seq, HEARTBEAT_S))
+                    await asyncio.wait({rung, disconnected}, return_when=asyncio.FIRST_COMPLETED)
+                    upto = None
+                    if not rung.done():
+                        rung.cancel()
+                    elif (upto := rung.result()) is None and not disconnected.done():
+                        await websocket.send_json({"type": "heartbeat", "last_event_id": seq})
         except (WebSocketDisconnect, RuntimeError):
             pass  # the client went away mid-send
         finally:
