@@ -73,6 +73,8 @@ def settings(db: Database, database_url: str, data_dir: Path) -> Settings:
         # Tests run the outbox worker themselves when they need it, so that nothing changes
         # behind their back.
         run_worker=False,
+        # Webhook tests deliver to receivers on loopback (tests/security checks the refusal).
+        webhook_allow_private_targets=True,
     )
 
 
@@ -89,3 +91,17 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as c:
         yield c
+
+
+# The suites that prove docs/reliability.md; `scripts/reliability` runs them by this marker.
+_RELIABILITY_DIRS = ("reliability", "security", "privacy")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests_root = Path(__file__).parent
+    for item in items:
+        if not item.path.is_relative_to(tests_root):
+            continue
+        parts = item.path.relative_to(tests_root).parts
+        if parts and parts[0] in _RELIABILITY_DIRS:
+            item.add_marker(pytest.mark.reliability)

@@ -61,6 +61,9 @@ class Permission(enum.StrEnum):
     READ_ARTICLES = "read_articles"
     MANAGE_ARTICLES = "manage_articles"
     SUPERVISE = "supervise"
+    EXPORT_PERSONAL_DATA = "export_personal_data"
+    ERASE_PERSONAL_DATA = "erase_personal_data"
+    READ_CASE_AUDIT = "read_case_audit"
 
 
 # The least role that holds each permission; roles include those below them (types.Role).
@@ -92,6 +95,11 @@ _REQUIRED_ROLE: dict[Permission, Role] = {
     Permission.MANAGE_ARTICLES: Role.SUPERVISOR,
     # The supervisor console (live board, any agent's cases, admin pages) in the web UI.
     Permission.SUPERVISE: Role.SUPERVISOR,
+    # Personal data requests (access, erasure) are the data controller's: admins only.
+    Permission.EXPORT_PERSONAL_DATA: Role.ADMIN,
+    Permission.ERASE_PERSONAL_DATA: Role.ADMIN,
+    # Who read or changed a case: supervisors check their team's access.
+    Permission.READ_CASE_AUDIT: Role.SUPERVISOR,
 }
 
 

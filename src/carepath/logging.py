@@ -23,18 +23,29 @@ def logging_config(*, json: bool, level: str) -> dict[str, Any]:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"default": formatter},
+        "filters": {
+            "mask_cards": {"()": "carepath.log_masking.CardMaskingFilter"},
+            # Tokens in URLs (access log lines): see carepath.log_redaction.
+            "redact_secrets": {"()": "carepath.log_redaction.RedactSecrets"},
+        },
         "handlers": {
             "stderr": {
                 "class": "logging.StreamHandler",
                 "formatter": "default",
                 "stream": "ext://sys.stderr",
+                "filters": ["mask_cards", "redact_secrets"],
             }
         },
         "root": {"handlers": ["stderr"], "level": level.upper()},
         # uvicorn's own loggers go through the same handler and format.
         "loggers": {
-            name: {"handlers": [], "propagate": True}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            **{
+                name: {"handlers": [], "propagate": True}
+                for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            },
+            # At DEBUG aiosqlite logs every statement with its parameters: stored secrets
+            # (session CSRF tokens, webhook secrets) would be written out.
+            "aiosqlite": {"level": "INFO"},
         },
     }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+from limits import parse as parse_rate
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -72,6 +73,11 @@ class Settings(BaseSettings):
         description="Run the outbox worker (webhooks, deliveries) inside each server process; "
         "off when `carepath worker` runs on its own.",
     )
+    outbox_lease_s: Annotated[float, Field(gt=0)] = Field(
+        default=60.0,
+        description="How long a worker holds an outbox item; a crashed worker's items run "
+        "again after this. Longer than the slowest provider call.",
+    )
     email_max_message_bytes: Annotated[int, Field(gt=0)] = Field(
         default=25 * 1024 * 1024, description="Larger inbound mail is refused (SMTP 552)."
     )
@@ -99,6 +105,44 @@ class Settings(BaseSettings):
     imap_poll_interval_s: Annotated[float, Field(ge=0)] = Field(
         default=60.0, description="Seconds between IMAP polls of each mailbox; 0 turns it off."
     )
+    bench_ceiling: bool = Field(
+        default=False,
+        description="Benchmarks only: mount the bare SMS endpoint /bench/ceiling/sms that parses "
+        "a webhook and answers 200, the ceiling the ingest benchmark compares against.",
+    )
+    # Security limits (docs/subsystems/security.md); counted in Redis when redis_url is set.
+    rate_limits: bool = Field(default=True, description="Rate-limit login and public endpoints.")
+    rate_limit_login: str = Field(
+        default="20/minute", description="Login attempts per client address, e.g. 20/minute."
+    )
+    rate_limit_public: str = Field(
+        default="120/minute",
+        description="Calls per client address to each public endpoint group (widget session "
+        "and messages, identify/track, surveys, help-centre search, continuation links).",
+    )
+    login_lockout_failures: Annotated[int, Field(gt=0)] = Field(
+        default=5, description="Failed logins to one account that lock it out for a while."
+    )
+    login_lockout_address_failures: Annotated[int, Field(gt=0)] = Field(
+        default=20, description="Failed logins from one client address that lock it out."
+    )
+    login_lockout_s: Annotated[int, Field(gt=0)] = Field(
+        default=900, description="How long failures count (and a lockout lasts), in seconds."
+    )
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="Let webhook endpoints be loopback or private addresses (development and "
+        "tests only: otherwise a webhook could reach the internal network).",
+    )
+
+    @field_validator("rate_limit_login", "rate_limit_public")
+    @classmethod
+    def _check_rate(cls, value: str) -> str:
+        try:
+            parse_rate(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate like 20/minute ({exc})") from exc
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from carepath.demo.shop import order_status
+from carepath.web.ui.dashboard import DASHBOARD_PAGES
 from tests.conftest import TEST_SECRET
 from tests.processes import CAREPATH, free_port
 
@@ -104,7 +105,8 @@ def admin(demo: Demo) -> Iterator[httpx.Client]:
 
 def test_the_demo_prints_every_url_of_the_product_and_each_answers(demo: Demo) -> None:
     printed = "".join(demo.printed)
-    for path in ("/t/demo/demo", "/app", "/app/supervisor", "/help/demo", "/docs"):
+    pages = ("/t/demo/demo", "/app", "/app/supervisor", "/app/supervisor/dashboard")
+    for path in (*pages, "/help/demo", "/docs"):
         assert f"{demo.base}{path}" in demo.urls, path
     assert re.search(r"ready in \d+\.\d s", printed)
     for url in demo.urls:
@@ -147,6 +149,21 @@ def test_the_history_has_cases_on_every_channel_and_gives_metrics(demo: Demo) ->
     scorecard = measured["scorecard"]
     assert {row["channel"] for row in scorecard} >= {"chat", "email", "whatsapp", "voice"}
     assert all(row["contacts"] > 0 for row in scorecard)
+
+
+def test_every_dashboard_page_shows_the_history(demo: Demo) -> None:
+    supervisor = {**ADMIN, "email": "maya.lindqvist@acme-outfitters.example.com"}
+    with httpx.Client(base_url=demo.base, timeout=60) as client:
+        assert client.post("/v1/auth/login", json=supervisor).status_code == 200
+        for path in DASHBOARD_PAGES:
+            page = client.get(path)
+            assert page.status_code == 200, path
+            assert 'data-state="no-data"' not in page.text, path
+            assert 'data-state="no-match"' not in page.text, path
+            assert page.text.count("data-figure=") >= 1, f"{path} draws no chart"
+            numbers = re.findall(r'data-value="(-?[0-9.]+)"', page.text)
+            if path.endswith("/dashboard"):
+                assert any(float(n) > 0 for n in numbers), "KPI tiles are empty"
 
 
 def test_journey_1_through_the_http_api(demo: Demo) -> None:

@@ -7,9 +7,11 @@ import typer
 from carepath import __version__
 from carepath.cli.admin import migrate, tenant_app, token_app, user_app
 from carepath.cli.analytics import export_app, generate_app, journeys, metrics, movement
+from carepath.cli.assess import assess
 from carepath.cli.assistant import assistant_app
 from carepath.cli.emulator import emulator
 from carepath.cli.kb import kb_app
+from carepath.cli.privacy import customer_app
 from carepath.cli.server import demo, serve
 from carepath.cli.simulate import simulate
 from carepath.cli.smtp import smtp
@@ -53,10 +55,12 @@ app.add_typer(token_app, name="token")
 app.command()(metrics)
 app.command()(movement)
 app.command()(journeys)
+app.command()(assess)
 app.add_typer(generate_app, name="generate")
 app.add_typer(export_app, name="export")
 app.add_typer(assistant_app, name="assistant")
 app.add_typer(kb_app, name="kb")
+app.add_typer(customer_app, name="customer")
 
 
 def run() -> None:

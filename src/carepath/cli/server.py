@@ -146,6 +146,7 @@ def announce(
         f"  customer site   {base}/t/{tenant}/demo  (the chat widget: start a return, chat)",
         f"  agent workspace {base}/app",
         f"  supervisor      {base}/app/supervisor",
+        f"  dashboard       {base}/app/supervisor/dashboard  (movement, FCR, journeys, strategy)",
         f"  help centre     {base}/help/{tenant}",
         f"  API docs        {base}/docs",
         f"  log in          tenant [bold]{tenant}[/], password {company.PASSWORD}: "

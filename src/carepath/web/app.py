@@ -12,6 +12,7 @@ from carepath.authn import session_signer
 from carepath.channels.email.smtp_server import SmtpListener, start_listener
 from carepath.ids import TenantId
 from carepath.logging import configure_logging
+from carepath.ratelimits import rate_limits_for
 from carepath.realtime import Doorbell, make_doorbell
 from carepath.secretbox import SecretBox
 from carepath.settings import Settings, load_settings
@@ -19,10 +20,13 @@ from carepath.storage import Database
 from carepath.storage.unit_of_work import CommitHook
 from carepath.web.errors import install_error_handlers
 from carepath.web.metrics import MetricsMiddleware, RequestMetrics
+from carepath.web.nul import RefuseNulInUrls
+from carepath.web.openapi_errors import document_errors
 from carepath.web.routes import (
     agents,
     articles,
     auth,
+    bench_ceiling,
     callbacks,
     cases,
     channels,
@@ -32,6 +36,7 @@ from carepath.web.routes import (
     help_centre,
     identify,
     meta,
+    privacy,
     stream,
     surveys,
     tenant,
@@ -46,6 +51,7 @@ from carepath.web.routes import (
     work,
 )
 from carepath.web.state import AppState
+from carepath.web.throttle import Throttle
 from carepath.web.ui import router as ui_router
 from carepath.worker import BackgroundWorker
 
@@ -78,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if worker is not None:
                 await worker.stop()
             state.db.on_commit = None
+            await _app.state.rate_limits.close()
             await state.doorbell.stop()
             await state.db.dispose()
 
@@ -89,6 +96,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.carepath = state
     install_error_handlers(app)
+    document_errors(app)
+    app.state.rate_limits = rate_limits_for(settings)
+    # Inside CORS (a browser can read the 429) and metrics (refusals are counted).
+    app.add_middleware(Throttle, limits=app.state.rate_limits)
+    app.add_middleware(RefuseNulInUrls)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     app.add_middleware(identify.PublicCors)
     app.add_middleware(widget.VisitorCors)
@@ -110,9 +122,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         work,
         articles,
         help_centre,
+        privacy,
     ):
         app.include_router(module.router)
     app.include_router(ui_router)
+    if settings.bench_ceiling:
+        app.mount(bench_ceiling.PATH, bench_ceiling.ceiling)
     return app
 
 

@@ -108,10 +108,15 @@ class ContactRepository(Repository):
 
 
 class MessageRepository(Repository):
-    async def get(self, tenant_id: TenantId, message_id: str) -> Message | None:
+    async def get(
+        self, tenant_id: TenantId, message_id: str, *, lock: bool = False
+    ) -> Message | None:
+        """`lock` holds the row until commit (PostgreSQL), so a read-then-write cannot race."""
         query = select(Message).where(
             messages.c.tenant_id == tenant_id, messages.c.id == message_id
         )
+        if lock:
+            query = query.with_for_update()
         return (await self.session.scalars(query)).first()
 
     async def by_external_id(

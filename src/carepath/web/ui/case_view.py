@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from carepath.access import Permission, authorize, scoped
+from carepath.actions.personal_data import do_record_case_access
 from carepath.actions.tenant_config import current_config
 from carepath.domain.cases import Case
 from carepath.domain.clock import utcnow
@@ -20,6 +21,8 @@ from carepath.web.deps import DB
 from carepath.web.ui.common import UiRoute, Viewer, current_viewer, render
 from carepath.web.ui.queries import InboxFilter, inbox
 from carepath.web.ui.timeline import Entry, timeline
+from carepath.web.ui.trail import case_trail
+from carepath.web.ui.work_queries import OPEN_CALLBACKS
 
 router = APIRouter(prefix="/app/cases", route_class=UiRoute, include_in_schema=False)
 CurrentViewer = Annotated[Viewer, Depends(current_viewer)]
@@ -93,6 +96,10 @@ async def case_page(case_id: str, request: Request, db: DB, viewer: CurrentViewe
         context["previous_id"], context["next_id"] = await _neighbours(uow, viewer, case)
         users = await uow.users.list(tenant_id, limit=200, cursor=None)
         tenant = await uow.tenants.get(tenant_id)
+        callbacks = await uow.callbacks.of_case(tenant_id, case.id)
+        if viewer.can(Permission.READ_CASE_AUDIT):
+            context["case_trail"] = await case_trail(uow, case, users.items)
+    await do_record_case_access(db, viewer.principal, case.id, "read", "workspace")
     last_inbound = next(
         (m.text for m in reversed(messages) if m.direction is Direction.INBOUND), None
     )
@@ -105,13 +112,15 @@ async def case_page(case_id: str, request: Request, db: DB, viewer: CurrentViewe
         reply_channel=case.channel if case.channel in REPLY_CHANNELS else Channel.CHAT,
         assignees=[u for u in users.items if u.is_active],
         tenant_slug=tenant.slug if tenant else "",
+        open_callbacks=[cb for cb in callbacks if cb.status in OPEN_CALLBACKS],
     )
     return render(request, "ui/case.html", context)
 
 
 @router.get("/{case_id}/timeline")
 async def case_timeline(case_id: str, request: Request, db: DB, viewer: CurrentViewer) -> Response:
-    """The timeline alone: swapped in live when the case gets a message."""
+    """The timeline alone: swapped in live when the case gets a message. Not an access of its
+    own for the trail: it refreshes a page whose opening was recorded."""
     authorize(viewer.principal, Permission.READ_CASES)
     async with db.uow(write=False) as uow:
         tenant_id = viewer.principal.tenant_id
