@@ -44,36 +44,46 @@ class IngestResult:
     new_customer: bool
 
 
-async def do_ingest_inbound(db: Database, inbound: InboundMessage) -> IngestResult:
+async def do_ingest_inbound(
+    db: Database, inbound: InboundMessage, *, tenant: Tenant | None = None
+) -> IngestResult:
     """Store a customer's message in ONE transaction, idempotent on (tenant, channel, external id):
     resolve or create the customer, thread into their open case across channels (explicit
     references win) or open one, open or continue the contact, store the message, record the
-    journey event and the stream events."""
+    journey event and the stream events. `tenant`: the message's tenant as the caller just read
+    it (a webhook route has), which saves reading it again."""
+    if tenant is not None and tenant.id != inbound.tenant_id:
+        raise AssertionError("the tenant given is not the message's")
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             async with db.uow() as uow:
-                return await _ingest(uow, inbound)
+                # The first attempt leaves the duplicate check to the messages' unique key: a
+                # provider retry fails there, rolls back, and the next attempt replays it. One
+                # read fewer for every message that is not a retry.
+                return await _ingest(uow, inbound, tenant, find_duplicate=attempt > 1)
         except IntegrityError:
             if attempt == MAX_ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
 
 
-async def _ingest(uow: UnitOfWork, inbound: InboundMessage) -> IngestResult:
-    tenant = await uow.tenants.get(inbound.tenant_id)
+async def _ingest(
+    uow: UnitOfWork, inbound: InboundMessage, tenant: Tenant | None, *, find_duplicate: bool
+) -> IngestResult:
+    tenant = tenant or await uow.tenants.get(inbound.tenant_id)
     if tenant is None:
         raise NotFound("tenant not found", kind="tenant")
-    if inbound.external_id:
+    if find_duplicate and inbound.external_id:
         stored = await uow.messages.by_external_id(tenant.id, inbound.channel, inbound.external_id)
         if stored is not None:
             return await _replay(uow, tenant, stored)
     now = inbound.received_at
     customer, new_customer = await _resolve_customer(uow, tenant, inbound)
-    case, new_case, survey_answer = await _thread(uow, tenant, customer, inbound)
+    case, new_case, survey_answer = await _thread(uow, tenant, customer, new_customer, inbound)
     if not survey_answer:
-        await route_new_message(uow, case, new_case=new_case, now=now)
+        await route_new_message(uow, case, new_case=new_case, now=now, new_customer=new_customer)
     # A survey answer is part of the finished contact, not a new one (it would count as a repeat).
-    contact = None if survey_answer else await _contact(uow, tenant, case, inbound)
+    contact = None if survey_answer else await _contact(uow, tenant, case, new_case, inbound)
     message = Message.create(
         tenant_id=tenant.id,
         case_id=case.id,
@@ -103,7 +113,6 @@ async def _ingest(uow: UnitOfWork, inbound: InboundMessage) -> IngestResult:
                 now=now,
             )
         )
-    await uow.flush()
     await uow.events.append(tenant.id, EventType.MESSAGE_CREATED, message_payload(message))
     if contact is not None and case.status is CaseStatus.BOT and inbound.channel.is_digital:
         # The assistant answers after this commit, in the worker (docs/subsystems/assistant.md).
@@ -156,6 +165,10 @@ async def _resolve_customer(
         traits = {"name": inbound.sender_name} if inbound.sender_name else None
         owner = Customer.create(tenant.id, traits=traits, now=inbound.received_at)
         uow.customers.add(owner)
+        # The one flush ingest needs: without relationships, the ORM inserts mappers in the order
+        # of their class names, and cases/contacts would go before the customer they point at.
+        # The rest (case, contact, work, message, journey: that order suits their foreign keys)
+        # goes in one flush, so a new case is inserted once, already queued.
         await uow.flush()
         await uow.events.append(tenant.id, EventType.CUSTOMER_CREATED, customer_payload(owner))
     elif owner.name is None and inbound.sender_name:
@@ -176,14 +189,17 @@ async def _resolve_customer(
 
 
 async def _thread(
-    uow: UnitOfWork, tenant: Tenant, customer: Customer, inbound: InboundMessage
+    uow: UnitOfWork, tenant: Tenant, customer: Customer, new_customer: bool, inbound: InboundMessage
 ) -> tuple[Case, bool, bool]:
     """The case this message belongs to; whether it is new; whether the message answers a
     survey (then the case stays resolved)."""
     now = inbound.received_at
-    cluster = await uow.customers.cluster_ids(tenant.id, customer.id)
+    # A customer created in this transaction has no merged customers and no cases yet.
+    cluster = (
+        [customer.id] if new_customer else await uow.customers.cluster_ids(tenant.id, customer.id)
+    )
     case = await _explicit_case(uow, tenant, inbound, cluster)
-    if case is None:
+    if case is None and not new_customer:
         case = await uow.cases.latest_for_customers(tenant.id, cluster)
     if case is not None and await _answers_survey(uow, case, inbound):
         return case, False, True  # "5" after "how did we do?" is an answer, not a new problem
@@ -206,7 +222,6 @@ async def _thread(
         now=now,
     )
     uow.cases.add(case)
-    await uow.flush()
     await uow.events.append(tenant.id, EventType.CASE_CREATED, case_payload(case))
     return case, True, False
 
@@ -247,9 +262,14 @@ async def _explicit_case(
     return None
 
 
-async def _contact(uow: UnitOfWork, tenant: Tenant, case: Case, inbound: InboundMessage) -> Contact:
+async def _contact(
+    uow: UnitOfWork, tenant: Tenant, case: Case, new_case: bool, inbound: InboundMessage
+) -> Contact:
     now = inbound.received_at
-    contact = await uow.contacts.latest_open(tenant.id, case.id, inbound.channel)
+    # A case opened in this transaction has no contacts yet.
+    contact = (
+        None if new_case else await uow.contacts.latest_open(tenant.id, case.id, inbound.channel)
+    )
     if contact is not None and contact.is_active(now, tenant.contact_gap):
         contact.touch(now)
         return contact
@@ -261,6 +281,5 @@ async def _contact(uow: UnitOfWork, tenant: Tenant, case: Case, inbound: Inbound
         tenant.id, case.customer_id, case.id, inbound.channel, handled_by=handler, now=now
     )
     uow.contacts.add(contact)
-    await uow.flush()
     await uow.events.append(tenant.id, EventType.CONTACT_STARTED, contact_payload(contact))
     return contact

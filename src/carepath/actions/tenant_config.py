@@ -13,6 +13,7 @@ from carepath.errors import InvalidInput, NotFound
 from carepath.ids import TenantId
 from carepath.storage import Database, UnitOfWork
 from carepath.tenant_config import TenantConfig, parse_tenant_config
+from carepath.tenant_config.versions import PARSED_CONFIGS
 
 
 @dataclass(frozen=True)
@@ -23,11 +24,19 @@ class Applied:
 
 
 async def current_config(uow: UnitOfWork, tenant_id: TenantId) -> TenantConfig:
-    """The configuration in force; a tenant that never applied one gets the defaults."""
-    stored = await uow.tenant_configs.current(tenant_id)
-    if stored is None:
+    """The configuration in force; a tenant that never applied one gets the defaults.
+    Reads only the version number when this process has already parsed that version."""
+    version = await uow.tenant_configs.current_version(tenant_id)
+    if version is None:
         return TenantConfig()
-    return TenantConfig.model_validate(stored.document)
+    config = PARSED_CONFIGS.get(tenant_id, version)
+    if config is None:
+        stored = await uow.tenant_configs.get(tenant_id, version)
+        if stored is None:
+            raise NotFound("tenant configuration not found", kind="tenant_config")
+        config = TenantConfig.model_validate(stored.document)
+        PARSED_CONFIGS.put(tenant_id, version, config)
+    return config
 
 
 async def do_apply_tenant_config(

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from carepath.domain.channel_accounts import ChannelAccount
 from carepath.domain.contacts import Channel
 from carepath.domain.customers import Customer, CustomerMerge
 from carepath.domain.identities import Identity, IdentityKind
+from carepath.domain.tenants import Tenant
 from carepath.ids import CustomerId, TenantId
 from carepath.storage.repositories.base import Page, Repository
-from carepath.storage.tables import channel_accounts, customer_merges, customers, identities
+from carepath.storage.tables import (
+    channel_accounts,
+    customer_merges,
+    customers,
+    identities,
+    tenants,
+)
 
 
 class CustomerRepository(Repository):
@@ -117,6 +124,28 @@ class ChannelAccountRepository(Repository):
             channel_accounts.c.active.is_(True),
         )
         return (await self.session.scalars(query)).first()
+
+    async def with_tenant(
+        self, tenant_ref: str, channel: Channel, address: str
+    ) -> tuple[Tenant | None, ChannelAccount | None]:
+        """The tenant named by `tenant_ref` (its id if it starts with `ten_`, else its slug) and
+        its active account for `address`, in one query: what a provider webhook checks first."""
+        account_of_tenant = and_(
+            channel_accounts.c.tenant_id == tenants.c.id,
+            channel_accounts.c.channel == channel,
+            channel_accounts.c.address == address,
+            channel_accounts.c.active.is_(True),
+        )
+        named = tenants.c.id if tenant_ref.startswith("ten_") else tenants.c.slug
+        query = (
+            select(Tenant, ChannelAccount)
+            .select_from(tenants)
+            .outerjoin(channel_accounts, account_of_tenant)
+            .where(named == tenant_ref)
+            .limit(1)
+        )
+        row = (await self.session.execute(query)).first()
+        return (None, None) if row is None else (row[0], row[1])
 
     async def active(self, tenant_id: TenantId, channel: Channel) -> Sequence[ChannelAccount]:
         query = (

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import func, select
 
 from carepath.domain import Tenant
 from carepath.domain.tenant_configs import TenantConfigVersion
@@ -27,6 +29,27 @@ class TenantRepository(Repository):
 
 
 class TenantConfigRepository(Repository):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The version in force as this transaction saw it: routing asks several times per message.
+        self._versions: dict[TenantId, int | None] = {}
+
+    def add(self, obj: object) -> None:
+        if isinstance(obj, TenantConfigVersion):
+            self._versions[obj.tenant_id] = obj.version
+        super().add(obj)
+
+    async def current_version(self, tenant_id: TenantId) -> int | None:
+        """The number of the version in force (None: never configured); one small read, once per
+        transaction (Core: it does not flush, so `add` records a version added here)."""
+        if tenant_id not in self._versions:
+            query = select(func.max(tenant_configs.c.version)).where(
+                tenant_configs.c.tenant_id == tenant_id
+            )
+            version = (await self.session.execute(query)).scalar_one_or_none()
+            self._versions[tenant_id] = None if version is None else int(version)
+        return self._versions[tenant_id]
+
     async def current(self, tenant_id: TenantId) -> TenantConfigVersion | None:
         query = (
             select(TenantConfigVersion)

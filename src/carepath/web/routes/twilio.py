@@ -1,9 +1,9 @@
 """Twilio-compatible SMS webhooks: verified, stored, then acknowledged.
 
-Order of checks, each refusing with nothing stored: the content type (400), the tenant and the
-number called (404), the signature (403), the form's shape (400). Only a message committed to
-the database is acknowledged with 200; a provider retry of the same MessageSid gets 200 again
-and changes nothing.
+Order of checks, each refusing with nothing stored: the content type and the number field
+(400), the tenant and the number called (404, one database read for both), the signature (403),
+the form's shape (400). Only a message committed to the database is acknowledged with 200; a
+provider retry of the same MessageSid gets 200 again and changes nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from carepath.domain.contacts import Channel
 from carepath.domain.tenants import Tenant
 from carepath.errors import InvalidInput
 from carepath.ids import TenantId
+from carepath.storage import UnitOfWork
 from carepath.web.deps import get_state
 from carepath.web.errors import error_body
 
@@ -43,14 +44,16 @@ class Refusal(Exception):
 async def find_tenant(request: Request, tenant_ref: str) -> Tenant:
     """By slug (what people configure) or id (what carepath puts in its own callback URLs)."""
     async with get_state(request).db.uow(write=False) as uow:
-        tenant = (
-            await uow.tenants.get(TenantId(tenant_ref))
-            if tenant_ref.startswith("ten_")
-            else await uow.tenants.by_slug(tenant_ref)
-        )
+        tenant = await _tenant(uow, tenant_ref)
     if tenant is None:
         raise Refusal(404, "unknown_tenant", f"no tenant {tenant_ref!r}")
     return tenant
+
+
+async def _tenant(uow: UnitOfWork, tenant_ref: str) -> Tenant | None:
+    if tenant_ref.startswith("ten_"):
+        return await uow.tenants.get(TenantId(tenant_ref))
+    return await uow.tenants.by_slug(tenant_ref)
 
 
 async def read_form(request: Request) -> list[tuple[str, str]]:
@@ -78,9 +81,10 @@ def check_signature(
 
 
 async def verified_form(
-    request: Request, tenant: Tenant, channel: Channel, number_field: str
-) -> tuple[list[tuple[str, str]], ChannelAccount]:
-    """The webhook's form, once the number belongs to the tenant and the signature checks out."""
+    request: Request, tenant_ref: str, channel: Channel, number_field: str
+) -> tuple[Tenant, list[tuple[str, str]]]:
+    """The tenant and the webhook's form, once the number belongs to the tenant and the
+    signature checks out. Tenant and number are looked up in one read (the hot path)."""
     pairs = await read_form(request)
     form = dict(pairs)
     try:
@@ -88,33 +92,33 @@ async def verified_form(
     except InvalidInput as exc:
         raise Refusal(400, "bad_request", f"{number_field}: {exc.message}") from exc
     async with get_state(request).db.uow(write=False) as uow:
-        account = await uow.channel_accounts.by_address(channel, number)
-    if account is None or account.tenant_id != tenant.id:
+        tenant, account = await uow.channel_accounts.with_tenant(tenant_ref, channel, number)
+    if tenant is None:
+        raise Refusal(404, "unknown_tenant", f"no tenant {tenant_ref!r}")
+    if account is None:
         raise Refusal(404, "unknown_number", f"{number} is not a {channel} number of this tenant")
     check_signature(request, account, pairs)
-    return pairs, account
+    return tenant, pairs
 
 
 @router.post("/{tenant_ref}/sms", summary="Incoming SMS (Twilio-compatible)")
 async def incoming_sms(tenant_ref: str, request: Request) -> Response:
     try:
-        tenant = await find_tenant(request, tenant_ref)
-        pairs, _account = await verified_form(request, tenant, Channel.SMS, "To")
+        tenant, pairs = await verified_form(request, tenant_ref, Channel.SMS, "To")
         try:
             inbound = parse_inbound_sms(tenant.id, dict(pairs), utcnow())
         except InvalidInput as exc:
             raise Refusal(400, "bad_request", exc.message) from exc
     except Refusal as refusal:
         return refusal.response
-    await do_ingest_inbound(get_state(request).db, inbound)
+    await do_ingest_inbound(get_state(request).db, inbound, tenant=tenant)
     return Response(EMPTY_TWIML, media_type="text/xml")
 
 
 @router.post("/{tenant_ref}/sms/status", summary="SMS delivery status (Twilio-compatible)")
 async def sms_status(tenant_ref: str, request: Request) -> Response:
     try:
-        tenant = await find_tenant(request, tenant_ref)
-        pairs, _account = await verified_form(request, tenant, Channel.SMS, "From")
+        tenant, pairs = await verified_form(request, tenant_ref, Channel.SMS, "From")
         try:
             report = parse_status_callback(dict(pairs))
         except InvalidInput as exc:
