@@ -5,7 +5,9 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from typing import IO
 
 import httpx
 
@@ -19,17 +21,29 @@ def free_port() -> int:
 
 
 class running_server:  # noqa: N801 - reads as a statement: `with running_server(env) as url`
+    """Its output goes to a temporary file, `output()`: a pipe that nobody reads fills up and
+    stalls a chatty server mid-request."""
+
     def __init__(self, env: dict[str, str], *extra: str) -> None:
         self.env = env
         self.port = free_port()
         self.extra = extra
         self.proc: subprocess.Popen[str] | None = None
+        self.log: IO[str] | None = None
+
+    def output(self) -> str:
+        if self.log is None:
+            return ""
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
 
     def __enter__(self) -> str:
+        self.log = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")
         self.proc = subprocess.Popen(
             [*CAREPATH, "serve", "--port", str(self.port), *self.extra],
             env=self.env,
-            stdout=subprocess.PIPE,
+            stdout=self.log,
             stderr=subprocess.STDOUT,
             text=True,
         )
@@ -37,7 +51,8 @@ class running_server:  # noqa: N801 - reads as a statement: `with running_server
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                output = self.proc.stdout.read() if self.proc.stdout else ""
+                output = self.output()
+                self.log.close()
                 raise AssertionError(f"server exited with {self.proc.returncode}: {output}")
             try:
                 if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
@@ -45,7 +60,11 @@ class running_server:  # noqa: N801 - reads as a statement: `with running_server
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
-        raise AssertionError("server did not become ready in 30 s")
+        self.proc.terminate()
+        self.proc.wait(timeout=15)
+        output = self.output()
+        self.log.close()
+        raise AssertionError(f"server did not become ready in 30 s: {output[-2000:]}")
 
     def __exit__(self, *exc: object) -> None:
         assert self.proc is not None
@@ -53,5 +72,5 @@ class running_server:  # noqa: N801 - reads as a statement: `with running_server
         try:
             self.proc.wait(timeout=15)
         finally:
-            if self.proc.stdout:
-                self.proc.stdout.close()
+            if self.log is not None:
+                self.log.close()

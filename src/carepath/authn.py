@@ -38,6 +38,17 @@ class SessionAuth:
     session_digest: str
 
 
+def session_digest_of(cookie: str | None, *, signer: TimestampSigner) -> str | None:
+    """The stored digest of the session in a cookie this server signed, however old; None for
+    no cookie or a forged one."""
+    if not cookie:
+        return None
+    try:
+        return digest(signer.unsign(cookie).decode())
+    except (BadSignature, UnicodeDecodeError):
+        return None
+
+
 async def authenticate_session(
     db: Database, cookie: str, *, signer: TimestampSigner, max_age: timedelta
 ) -> SessionAuth:

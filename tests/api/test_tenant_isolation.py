@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,11 +20,13 @@ from carepath.actions.ingest import do_ingest_inbound
 from carepath.actions.merges import do_merge_customers
 from carepath.actions.webhooks import do_create_webhook
 from carepath.actions.work import enqueue_case
+from carepath.domain.attachments import Attachment
 from carepath.domain.callbacks import CallbackSource
 from carepath.domain.contacts import Channel
 from carepath.domain.outbox import OutboxItem
 from carepath.secretbox import SecretBox
 from carepath.storage import Database
+from carepath.storage.files import AttachmentStore
 from carepath.types import Role
 from tests.conftest import TEST_SECRET
 from tests.factories import Company, bearer, make_company, make_user, system
@@ -44,10 +47,18 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
-async def their_objects(db: Database, theirs: Company) -> dict[str, str]:
-    """One object of every kind a path can name, all in the other tenant."""
+async def their_objects(
+    db: Database, theirs: Company, files: AttachmentStore | None = None
+) -> dict[str, str]:
+    """One object of every kind a path can name, all in the other tenant. With `files`, their
+    first message's attachment is on disk there too, so only the tenant check can refuse it."""
     user = await make_user(db, theirs.tenant, Role.AGENT)
-    first = await do_ingest_inbound(db, inbound(theirs.tenant.id, Channel.SMS, "+16505550170"))
+    content = b"their attachment"
+    sha256 = files.put(content) if files else hashlib.sha256(content).hexdigest()
+    receipt = Attachment("receipt.pdf", "application/pdf", len(content), sha256, stored=True)
+    first = await do_ingest_inbound(
+        db, inbound(theirs.tenant.id, Channel.SMS, "+16505550170", attachments=(receipt,))
+    )
     second = await do_ingest_inbound(db, inbound(theirs.tenant.id, Channel.SMS, "+16505550171"))
     third = await do_ingest_inbound(db, inbound(theirs.tenant.id, Channel.SMS, "+16505550172"))
     merge = await do_merge_customers(
@@ -102,7 +113,7 @@ async def their_objects(db: Database, theirs: Company) -> dict[str, str]:
         "callback_id": callback.id,
         "work_id": work.id,
         # A stored file's name is its content's digest; the customer in the path decides.
-        "sha256": hashlib.sha256(b"their attachment").hexdigest(),
+        "sha256": sha256,
     }
 
 
@@ -128,11 +139,15 @@ def fill(template: str, ids: dict[str, str]) -> str:
 
 
 async def test_every_route_answers_404_for_another_tenants_ids_and_changes_nothing(
-    app: FastAPI, client: httpx.AsyncClient, db: Database
+    app: FastAPI, client: httpx.AsyncClient, db: Database, data_dir: Path
 ) -> None:
     mine = await make_company(db)
     theirs = await make_company(db)
-    ids = await their_objects(db, theirs)
+    ids = await their_objects(db, theirs, AttachmentStore(data_dir / "attachments"))
+    # Their own admin gets their file: the 404 below is the tenant check, not a missing file.
+    own = fill("/v1/customers/{customer_id}/attachments/{sha256}", ids)
+    fetched = await client.get(own, headers=bearer(theirs.admin_token))
+    assert fetched.content == b"their attachment"
     async with db.engine.connect() as conn:
         before = await _their_rows(conn, theirs)
     routes = routes_with_ids(app)

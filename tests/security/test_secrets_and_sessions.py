@@ -90,7 +90,7 @@ async def test_every_login_starts_a_new_server_made_session(
 ) -> None:
     company = await make_company(db)
     # A cookie the attacker planted before the login is neither honoured nor kept.
-    client.cookies.set("carepath_session", "attacker-chosen-session", domain="testserver")
+    client.cookies.set("carepath_session", "attacker-chosen-session", domain="testserver.local")
     assert (await client.get("/v1/auth/me")).status_code == 401
     body = {"tenant": company.tenant.slug, "email": company.admin.email, "password": PASSWORD}
     first = await client.post("/v1/auth/login", json=body)

@@ -31,8 +31,17 @@ class LoginResult:
 
 
 async def do_login(
-    db: Database, *, tenant_slug: str, email: str, password: str, max_age: timedelta
+    db: Database,
+    *,
+    tenant_slug: str,
+    email: str,
+    password: str,
+    max_age: timedelta,
+    replaces: str | None = None,
 ) -> LoginResult:
+    """A new session for the user. `replaces` is the digest of the session the browser came
+    with: it ends with this login, so a session planted before it (fixation) or the previous
+    user's never lives on beside the new one."""
     try:
         email = normalize_email(email)
     except InvalidInput:
@@ -62,6 +71,8 @@ async def do_login(
                 key_digest=digest(session_key), user=current, csrf_token=csrf_token, max_age=max_age
             )
         )
+        if replaces:
+            await uow.login_sessions.delete(replaces)
         await uow.login_sessions.delete_expired(now)
     return LoginResult(user=current, session_key=session_key, csrf_token=csrf_token)
 

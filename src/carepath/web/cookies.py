@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request, Response
 
-from carepath.authn import SESSION_COOKIE
+from carepath.authn import SESSION_COOKIE, session_digest_of
 from carepath.web.deps import get_state
 
 
@@ -19,3 +19,9 @@ def set_session_cookie(response: Response, request: Request, session_key: str) -
         samesite="lax",
         path="/",
     )
+
+
+def presented_session(request: Request) -> str | None:
+    """The digest of the session the request's cookie names, for a login to end it."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return session_digest_of(cookie, signer=get_state(request).session_signer)

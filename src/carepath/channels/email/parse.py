@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.policy import default
 
 from carepath.channels.email.attachments import AttachmentPolicy
@@ -27,6 +27,13 @@ from carepath.errors import InvalidInput
 
 SHORTENED = "\n\n[message shortened]"
 NO_TEXT = "(no text)"
+# Real mail nests a few levels (a forward of a forward) and has tens of parts; beyond these the
+# walks below would be unbounded work (or Python's recursion limit) for a hostile sender.
+MAX_MIME_DEPTH = 20
+MAX_MIME_PARTS = 500
+# Every part opens with a line that starts with "--": counted before parsing, since parsing
+# millions of tiny parts takes minutes of CPU. Room left for "-- " signatures and such in text.
+MAX_DELIMITER_LINES = 4 * MAX_MIME_PARTS
 
 
 class MalformedEmail(InvalidInput):
@@ -83,9 +90,19 @@ def parse_email(
     """
     if not raw.strip():
         raise MalformedEmail("the message is empty", field="message")
-    msg = message_from_bytes(raw, _class=EmailMessage, policy=default)
+    if raw.count(b"\n--") > MAX_DELIMITER_LINES:
+        raise MalformedEmail(
+            f"more than {MAX_DELIMITER_LINES} lines start with '--' (MIME part boundaries)",
+            field="message",
+        )
+    try:
+        msg = message_from_bytes(raw, _class=EmailMessage, policy=default)
+    except RecursionError:
+        # The stdlib parser recurses once per nested part: thousands of levels exhaust it.
+        raise MalformedEmail(_TOO_DEEP, field="message") from None
     if not isinstance(msg, EmailMessage):
         raise MalformedEmail("not an email message", field="message")
+    _check_structure(msg)
     address = _from_address(msg)
     loop = detect_loop(msg, address.addr_spec if address else None, envelope_sender=envelope_sender)
     sender = _sender(address, header(msg, "From")) if loop is None else None
@@ -114,6 +131,26 @@ def parse_email(
         loop=loop,
         bounced_ids=bounced_message_ids(msg) if loop else (),
     )
+
+
+_TOO_DEEP = f"MIME parts are nested more than {MAX_MIME_DEPTH} levels deep"
+_TOO_MANY = f"the message has more than {MAX_MIME_PARTS} MIME parts"
+
+
+def _check_structure(msg: EmailMessage) -> None:
+    """MalformedEmail for nesting or a number of parts that no real mail has."""
+    pending: list[tuple[Message, int]] = [(msg, 0)]
+    parts = 0
+    while pending:
+        part, depth = pending.pop()
+        parts += 1
+        if depth > MAX_MIME_DEPTH:
+            raise MalformedEmail(_TOO_DEEP, field="message")
+        if parts > MAX_MIME_PARTS:
+            raise MalformedEmail(_TOO_MANY, field="message")
+        inner = part.get_payload()  # a list for multiparts and attached messages
+        if isinstance(inner, list):
+            pending.extend((sub, depth + 1) for sub in inner if isinstance(sub, Message))
 
 
 def _from_address(msg: EmailMessage) -> Address | None:

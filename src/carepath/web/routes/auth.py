@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from carepath.actions import do_login, do_logout
 from carepath.authn import SESSION_COOKIE
 from carepath.errors import NotFound
-from carepath.web.cookies import set_session_cookie
+from carepath.web.cookies import presented_session, set_session_cookie
 from carepath.web.deps import DB, AppSettings, CurrentPrincipal
 from carepath.web.schemas import LoginIn, MeOut, SessionOut, TenantOut, UserOut
 from carepath.web.throttle import login_attempt
@@ -24,7 +24,12 @@ async def login(
     max_age = timedelta(seconds=settings.session_max_age_s)
     async with login_attempt(request, tenant=body.tenant, email=body.email):
         result = await do_login(
-            db, tenant_slug=body.tenant, email=body.email, password=body.password, max_age=max_age
+            db,
+            tenant_slug=body.tenant,
+            email=body.email,
+            password=body.password,
+            max_age=max_age,
+            replaces=presented_session(request),
         )
     set_session_cookie(response, request, result.session_key)
     async with db.uow(write=False) as uow:

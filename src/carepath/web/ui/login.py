@@ -12,7 +12,7 @@ from carepath.actions import do_login, do_logout
 from carepath.authn import SESSION_COOKIE
 from carepath.errors import AuthenticationRequired, PermissionDenied, RateLimited
 from carepath.security import same
-from carepath.web.cookies import set_session_cookie
+from carepath.web.cookies import presented_session, set_session_cookie
 from carepath.web.deps import DB, AppSettings
 from carepath.web.errors import retry_headers, status_for
 from carepath.web.throttle import login_attempt
@@ -77,7 +77,12 @@ async def login(
     try:
         async with login_attempt(request, tenant=tenant, email=email):
             result = await do_login(
-                db, tenant_slug=tenant, email=email, password=password, max_age=max_age
+                db,
+                tenant_slug=tenant,
+                email=email,
+                password=password,
+                max_age=max_age,
+                replaces=presented_session(request),
             )
     except (AuthenticationRequired, RateLimited) as exc:
         context = {"csrf": csrf_token, "next": safe_next(next), "tenant": tenant, "error": exc}
