@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -53,18 +52,6 @@ strategy:
 """
 _KPI = re.compile(r'data-kpi="([a-z_]+)" data-value="([^"]*)"')
 _FIGURE = re.compile(r'id="chart-([a-z-]+)" data-figure="([^"]*)"')
-
-
-@pytest.fixture
-async def company(db: Database) -> Company:
-    return await make_company(db)
-
-
-@pytest.fixture
-async def supervisor(app: FastAPI, db: Database, company: Company) -> AsyncIterator[Browser]:
-    browser = await log_in(app, company, await make_user(db, company.tenant, Role.SUPERVISOR))
-    yield browser
-    await browser.http.aclose()
 
 
 @pytest.fixture

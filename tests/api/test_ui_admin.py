@@ -3,36 +3,14 @@ capacity, channel accounts; refused for those the API refuses, with the API's ow
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 from fastapi import FastAPI
 from markupsafe import escape
 
 from carepath.storage import Database
 from carepath.types import Role
-from tests.api.ui_session import Browser, log_in
+from tests.api.ui_session import Browser
 from tests.factories import Company, bearer, make_company, make_user
-
-
-@pytest.fixture
-async def company(db: Database) -> Company:
-    return await make_company(db)
-
-
-@pytest.fixture
-async def admin(app: FastAPI, db: Database, company: Company) -> AsyncIterator[Browser]:
-    browser = await log_in(app, company, await make_user(db, company.tenant, Role.ADMIN))
-    yield browser
-    await browser.http.aclose()
-
-
-@pytest.fixture
-async def supervisor(app: FastAPI, db: Database, company: Company) -> AsyncIterator[Browser]:
-    browser = await log_in(app, company, await make_user(db, company.tenant, Role.SUPERVISOR))
-    yield browser
-    await browser.http.aclose()
 
 
 async def _users(client: httpx.AsyncClient, company: Company) -> dict[str, dict[str, object]]:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -19,7 +18,6 @@ from carepath.domain.contacts import Channel
 from carepath.routing.dispatcher import Dispatcher
 from carepath.settings import Settings
 from carepath.storage import Database
-from carepath.types import Role
 from carepath.worker import OutboxWorker
 from tests.agents import apply_config, routing_config
 from tests.api.ui_session import (
@@ -29,29 +27,9 @@ from tests.api.ui_session import (
     csrf_of,
     form_values,
     hostile_chat,
-    log_in,
 )
-from tests.factories import PASSWORD, Company, bearer, make_company, make_user, system
+from tests.factories import PASSWORD, Company, bearer, make_company, system
 from tests.inbound import inbound
-
-
-@pytest.fixture
-async def company(db: Database) -> Company:
-    return await make_company(db)
-
-
-@pytest.fixture
-async def agent(app: FastAPI, db: Database, company: Company) -> AsyncIterator[Browser]:
-    browser = await log_in(app, company, await make_user(db, company.tenant, Role.AGENT))
-    yield browser
-    await browser.http.aclose()
-
-
-@pytest.fixture
-async def supervisor(app: FastAPI, db: Database, company: Company) -> AsyncIterator[Browser]:
-    browser = await log_in(app, company, await make_user(db, company.tenant, Role.SUPERVISOR))
-    yield browser
-    await browser.http.aclose()
 
 
 async def test_a_page_without_a_session_sends_the_browser_to_the_login(

@@ -29,11 +29,6 @@ from tests.inbound import inbound
 VOICE_NUMBER = "+16505550123"
 
 
-@pytest.fixture
-async def company(db: Database) -> Company:
-    return await make_company(db)
-
-
 async def _agent(
     app: FastAPI, db: Database, company: Company, skills: dict[str, int] | None = None
 ) -> Browser:
