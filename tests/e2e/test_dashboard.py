@@ -70,14 +70,6 @@ async def test_every_dashboard_page_draws_offline_without_errors(
         if not request.url.startswith((base, "data:", "blob:")):
             elsewhere.append(request.url)
 
-    # when the supervisor logs in and opens each page from the console's navigation
-    await page.goto(f"{base}/app/login?next=/app/supervisor/dashboard")
-    await page.get_by_label("Company").fill(company.tenant.slug)
-    await page.get_by_label("Email").fill(supervisor.email)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Log in").click()
-    await expect(page).to_have_url(f"{base}/app/supervisor/dashboard")
-    # (the login page, not ours, lets the browser ask for /favicon.ico: watched from here on)
     page.on("console", on_console)
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("request", on_request)
@@ -87,6 +79,13 @@ async def test_every_dashboard_page_draws_offline_without_errors(
             errors.append(f"{response.status} {response.url}") if response.status >= 400 else None
         ),
     )
+    # when the supervisor logs in and opens each page from the console's navigation
+    await page.goto(f"{base}/app/login?next=/app/supervisor/dashboard")
+    await page.get_by_label("Company").fill(company.tenant.slug)
+    await page.get_by_label("Email").fill(supervisor.email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    await expect(page).to_have_url(f"{base}/app/supervisor/dashboard")
 
     await expect(page.get_by_role("link", name="Dashboard")).to_be_visible()
     for path in DASHBOARD_PAGES:

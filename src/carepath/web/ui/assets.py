@@ -19,6 +19,7 @@ _TYPES = {
     "dashboard.js": "text/javascript; charset=utf-8",
     "dashboard.css": "text/css; charset=utf-8",
     "plotly.min.js": "text/javascript; charset=utf-8",
+    "favicon.svg": "image/svg+xml",
 }
 # plotly.js as the installed Python package ships it: the dashboard's charts, never a CDN.
 _PACKAGED = {"plotly.min.js": ("plotly", "package_data")}
