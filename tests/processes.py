@@ -14,6 +14,13 @@ import httpx
 CAREPATH = [sys.executable, "-m", "carepath.cli"]
 
 
+def carepath(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run one carepath command as an operator would, in its own process."""
+    return subprocess.run(
+        [*CAREPATH, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -2,30 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import TEST_SECRET
-from tests.processes import CAREPATH
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CAREPATH_")}
-    return {
-        **clean,
-        "CAREPATH_DATA_DIR": str(tmp_path / "data"),
-        "CAREPATH_SECRET_KEY": TEST_SECRET,
-    }
-
-
-def carepath(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CAREPATH, *args], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+from tests.processes import carepath
 
 
 def test_import_creates_then_updates_and_reports_bad_files(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 from pathlib import Path
@@ -14,19 +13,15 @@ from carepath.actions import do_create_webhook
 from carepath.domain.outbox import OutboxStatus
 from carepath.storage import Database
 from carepath.storage import migrate as migrations
-from tests.conftest import TEST_SECRET
 from tests.factories import make_tenant, system
 from tests.processes import CAREPATH
 from tests.receiver import Receiver
 
 
 @pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("CAREPATH_")}
+def env(env: dict[str, str]) -> dict[str, str]:
     return {
-        **clean,
-        "CAREPATH_DATA_DIR": str(tmp_path / "data"),
-        "CAREPATH_SECRET_KEY": TEST_SECRET,
+        **env,
         # The receiver listens on loopback.
         "CAREPATH_WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
     }
