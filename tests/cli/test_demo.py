@@ -26,6 +26,8 @@ from tests.conftest import TEST_SECRET
 from tests.processes import CAREPATH, free_port
 
 READY_S = 90  # generous: CI machines are shared; the demo prints its own start-up time
+# The first test also waits for the demo to start (the module's fixture).
+pytestmark = pytest.mark.timeout(READY_S + 120)
 ADMIN = {
     "tenant": "demo",
     "email": "admin@acme-outfitters.example.com",
@@ -57,6 +59,18 @@ class Demo:
                 self.proc.stdout.close()
 
 
+def _wait_until_ready(demo: Demo) -> None:
+    stdout = demo.proc.stdout
+    assert stdout is not None
+    deadline = time.monotonic() + READY_S
+    while time.monotonic() < deadline and not any("Ctrl-C" in line for line in demo.printed):
+        line = stdout.readline()
+        if not line and demo.proc.poll() is not None:
+            raise AssertionError(f"demo exited with {demo.proc.returncode}: {demo.output}")
+        demo.printed.append(line)
+    assert any("Ctrl-C" in line for line in demo.printed), "".join(demo.printed)
+
+
 def start_demo(tmp: Path, *args: str) -> Demo:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAREPATH_")}
@@ -68,14 +82,15 @@ def start_demo(tmp: Path, *args: str) -> Demo:
         text=True,
     )
     demo = Demo(proc, f"http://127.0.0.1:{port}", tmp / "demo")
-    assert proc.stdout is not None
-    deadline = time.monotonic() + READY_S
-    while time.monotonic() < deadline and not any("Ctrl-C" in line for line in demo.printed):
-        line = proc.stdout.readline()
-        if not line and proc.poll() is not None:
-            raise AssertionError(f"demo exited with {proc.returncode}: {''.join(demo.printed)}")
-        demo.printed.append(line)
-    assert any("Ctrl-C" in line for line in demo.printed), "".join(demo.printed)
+    try:
+        _wait_until_ready(demo)
+    except BaseException:
+        # A demo that never got ready (or a test timeout) must not outlive the test.
+        proc.kill()
+        proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()
+        raise
     # Keep reading so a full pipe never blocks the server.
     threading.Thread(target=lambda: demo.printed.extend(proc.stdout or ()), daemon=True).start()
     for _ in range(100):
