@@ -4,6 +4,7 @@ straightforward pandas implementation. Each runs in its own process, so that its
 its own; all three must agree before any time counts.
 
     .venv/bin/python benchmarks/analytics.py [--rows 1000000] [--seed 1] [--no-pandas]
+        [--in-place --memory-limit 12GB] [--parquet PATH (generated once, then reused)]
 
 Prints a Markdown table and writes benchmarks/results/analytics.json and analytics.md (one entry
 per row count, the latest run of each).
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from analytics_common import FCR_DAYS, GROUPS, HOURS, LEVEL_S, PLAN, Suite
+from analytics_common import FCR_DAYS, GROUPS, HOURS, LEVEL_S, PLAN, Options, Suite
 from analytics_floor import run_floor
 from analytics_pandas import run_pandas
 
@@ -34,12 +35,14 @@ CONTACTS_PER_CUSTOMER = 3.08  # what the generator makes on average over 90 days
 DAYS = 90
 
 
-def run_carepath(path: Path) -> tuple[float, Callable[[], Suite]]:
+def run_carepath(path: Path, options: Options) -> tuple[float, Callable[[], Suite]]:
     from carepath.analytics import Metrics, MetricSettings, duckdb_engine, rows
 
-    engine = duckdb_engine()
+    engine = duckdb_engine(memory_limit=options.memory_limit)
+    if options.spill_to:
+        engine.backend.raw_sql(f"SET temp_directory = '{options.spill_to}'")
     started = time.perf_counter()
-    contacts = engine.table(path, "contacts", materialize=True)
+    contacts = engine.table(path, "contacts", materialize=not options.in_place)
     contacts.count().to_pyarrow()  # the first query pays one-off imports: not a metric's cost
     loaded = time.perf_counter() - started
 
@@ -58,9 +61,9 @@ def run_carepath(path: Path) -> tuple[float, Callable[[], Suite]]:
 RUNNERS = {"carepath": run_carepath, "floor": run_floor, "pandas": run_pandas}
 
 
-def worker(name: str, path: Path) -> None:
+def worker(name: str, path: Path, options: Options) -> None:
     """One implementation, in this process: load, compute, report times, memory and results."""
-    loaded, compute = RUNNERS[name](path)
+    loaded, compute = RUNNERS[name](path, options)
     started = time.perf_counter()
     suite = compute()
     metrics_s = time.perf_counter() - started
@@ -114,31 +117,64 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="about this many contacts")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-pandas", action="store_true", help="skip pandas (slow at 10^8)")
+    parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="DuckDB reads the Parquet file in place instead of loading it into memory first",
+    )
+    parser.add_argument("--memory-limit", help="DuckDB's memory_limit (e.g. 12GB); it spills")
+    parser.add_argument(
+        "--parquet", type=Path, help="the generated file: reused if it exists, else kept there"
+    )
     parser.add_argument("--worker", choices=list(RUNNERS), help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--spill-to", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    options = Options(args.in_place, args.memory_limit, args.spill_to)
     if args.worker:
-        worker(args.worker, args.input)
+        worker(args.worker, args.input, options)
         return
     with tempfile.TemporaryDirectory(prefix="carepath-bench-") as folder:
-        path, rows, generate_s = generate_input(args.rows, args.seed, Path(folder))
-        print(f"generated {rows:,} contacts in {generate_s:.1f} s", file=sys.stderr)
+        path, rows, generate_s = _input(args, Path(folder))
         names = [n for n in RUNNERS if not (args.no_pandas and n == "pandas")]
-        runs = {name: _run_worker(name, path) for name in names}
+        spill = Path(folder) / "spill"
+        runs = {name: _run_worker(name, path, args, spill / name) for name in names}
     suites = {name: run.pop("suite") for name, run in runs.items()}
     for name in names[1:]:
         problems = agree(suites["carepath"], suites[name])
         if problems:
             sys.exit(f"carepath and {name} disagree:\n  " + "\n  ".join(problems[:10]))
     report = _report(rows, generate_s, runs)
+    report["options"] = {"in_place": args.in_place, "memory_limit": args.memory_limit}
     _save(report)
     print(_markdown(_load_all()))
 
 
-def _run_worker(name: str, path: Path) -> dict[str, Any]:
+def _input(args: argparse.Namespace, folder: Path) -> tuple[Path, int, float]:
+    """The generated contacts: made now, or the file of an earlier run with --parquet."""
+    if args.parquet is not None and args.parquet.exists():
+        import pyarrow.parquet as pq
+
+        rows = pq.ParquetFile(args.parquet).metadata.num_rows
+        print(f"reusing {rows:,} contacts from {args.parquet}", file=sys.stderr)
+        return args.parquet, rows, math.nan
+    path, rows, generate_s = generate_input(args.rows, args.seed, folder)
+    print(f"generated {rows:,} contacts in {generate_s:.1f} s", file=sys.stderr)
+    if args.parquet is not None:
+        path = path.rename(args.parquet)
+    return path, rows, generate_s
+
+
+def _run_worker(name: str, path: Path, args: argparse.Namespace, spill: Path) -> dict[str, Any]:
     print(f"running {name}…", file=sys.stderr)
+    command = [sys.executable, __file__, "--worker", name, "--input", str(path)]
+    if args.in_place:
+        command.append("--in-place")
+    if args.memory_limit:
+        spill.mkdir(parents=True, exist_ok=True)
+        command += ["--memory-limit", args.memory_limit, "--spill-to", str(spill)]
     done = subprocess.run(  # noqa: S603 - this same script, with our own arguments
-        [sys.executable, __file__, "--worker", name, "--input", str(path)],
+        command,
         capture_output=True,
         text=True,
         check=False,

@@ -4,7 +4,7 @@ plain rows to compare."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 FCR_DAYS, HOURS, LEVEL_S = 7, 24, 20
 CHANNELS = ("web", "app", "chat", "email", "sms", "whatsapp", "social", "voice")
@@ -18,6 +18,17 @@ PLAN = {
 }
 GROUPS = ("channel", "intent", "segment")
 Rows = list[dict[str, Any]]
+
+
+class Options(NamedTuple):
+    """How the engines read the input: in place (the Parquet file, not a copy in memory), and
+    DuckDB's memory limit and where it spills beyond it."""
+
+    in_place: bool = False
+    memory_limit: str | None = None
+    spill_to: str | None = None
+
+
 Suite = dict[str, Rows]
 
 

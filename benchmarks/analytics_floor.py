@@ -1,4 +1,7 @@
-"""The floor of benchmarks/analytics.py: the metric suite hand-written as one DuckDB SQL script."""
+"""The floor of benchmarks/analytics.py: the metric suite hand-written as one DuckDB SQL script.
+
+The follow-up facts are computed inside one pass that counts per finest group (channel, intent,
+segment, week); every query sums those counts, as carepath's `Metrics` does."""
 
 from __future__ import annotations
 
@@ -14,12 +17,12 @@ from analytics_common import (
     HOURS,
     LEVEL_S,
     PLAN,
+    Options,
     Suite,
     plain_row,
 )
 
 FACTS_SQL = """
-CREATE TEMP TABLE facts AS
 WITH flags AS (
   SELECT a.contact_id,
          max(CASE WHEN b.started_at <= a.started_at + INTERVAL {fcr_days} DAY
@@ -39,63 +42,94 @@ SELECT c.*, coalesce(f.repeat, 0) = 1 AS repeat, coalesce(f.followed, 0) = 1 AS 
        {next_flags}
 FROM contacts c LEFT JOIN flags f USING (contact_id)
 """
-MEASURES_SQL = """
-  count(*) AS contacts,
-  count(*) FILTER (WHERE NOT abandoned) AS fcr_contacts,
-  count(*) FILTER (WHERE NOT abandoned AND NOT repeat) AS fcr_resolved,
-  fcr_resolved / nullif(fcr_contacts, 0) AS fcr,
-  (fcr_contacts - fcr_resolved) / nullif(fcr_contacts, 0) AS repeat_rate,
-  count(*) FILTER (WHERE assistant_involved) AS assistant_contacts,
-  count(*) FILTER (WHERE assistant_involved AND handled_by = 'assistant') AS contained,
-  count(*) FILTER (WHERE assistant_involved AND handled_by = 'assistant' AND NOT followed)
-    AS verified_contained,
-  contained / nullif(assistant_contacts, 0) AS containment,
-  verified_contained / nullif(assistant_contacts, 0) AS verified_containment,
-  count(*) FILTER (WHERE wait_s IS NOT NULL) AS offered,
-  count(*) FILTER (WHERE wait_s IS NOT NULL AND NOT abandoned) AS answered,
-  count(*) FILTER (WHERE wait_s IS NOT NULL AND abandoned) AS abandoned,
-  avg(handle_s) FILTER (WHERE handled_by = 'agent') AS aht_s,
-  avg(wait_s) FILTER (WHERE wait_s IS NOT NULL AND NOT abandoned) AS asa_s,
-  count(*) FILTER (WHERE NOT abandoned AND wait_s <= {level_s}) / nullif(offered, 0)
-    AS service_level,
-  count(*) FILTER (WHERE wait_s IS NOT NULL AND abandoned) / nullif(offered, 0) AS abandonment,
-  count(csat) AS csat_responses,
-  count(*) FILTER (WHERE csat >= 4) / nullif(csat_responses, 0) AS csat,
-  count(nps) AS nps_responses,
-  (count(*) FILTER (WHERE nps >= 9) - count(*) FILTER (WHERE nps <= 6)) * 100
-    / nullif(nps_responses, 0) AS nps,
-  count(ces) AS ces_responses,
-  avg(ces) AS ces,
-  count(*) FILTER (WHERE channel <> 'voice') AS digital_contacts,
-  digital_contacts / contacts AS digital_share
-"""
-MOVEMENT_SQL = """
-SELECT from_channel, to_channel, contacts, moved, moved / contacts AS share
-FROM (
-  SELECT channel AS from_channel, count(*) AS contacts,
-         {counts}
-  FROM facts GROUP BY 1
-) UNPIVOT (moved FOR to_channel IN ({channels}))
-ORDER BY 1, 2
-"""
-COMPLIANCE_SQL = """
-WITH marked AS (
-  SELECT intent, channel,
+# One pass over the facts (never stored): additive counts per finest group, which every query
+# below sums up. Means are kept as a sum and a count.
+SUMMARY_SQL = """
+CREATE TEMP TABLE summary AS
+WITH facts AS ({facts}),
+marked AS (
+  SELECT *,
     CASE WHEN abandoned THEN NULL
          WHEN channel = 'voice' AND handled_by <> 'agent' AND ({digital_next}) THEN 'offer_digital'
          WHEN handled_by <> 'agent' THEN 'self_serve'
          WHEN assistant_involved THEN 'assisted'
-         ELSE 'live' END AS treatment,
-    CASE {planned} END AS planned
+         ELSE 'live' END AS treatment
   FROM facts
 )
-SELECT intent, channel, planned, count(*) AS contacts,
-       {treatment_counts},
-       count(*) FILTER (WHERE treatment = planned) AS compliant,
-       compliant / count(*) AS compliance
-FROM marked WHERE treatment IS NOT NULL AND planned IS NOT NULL
-GROUP BY ALL ORDER BY intent NULLS LAST, channel, planned
+SELECT channel, intent, segment, date_trunc('week', started_at)::DATE AS period,
+  count(*) AS contacts,
+  count(*) FILTER (WHERE NOT abandoned) AS fcr_contacts,
+  count(*) FILTER (WHERE NOT abandoned AND NOT repeat) AS fcr_resolved,
+  count(*) FILTER (WHERE assistant_involved) AS assistant_contacts,
+  count(*) FILTER (WHERE assistant_involved AND handled_by = 'assistant') AS contained,
+  count(*) FILTER (WHERE assistant_involved AND handled_by = 'assistant' AND NOT followed)
+    AS verified_contained,
+  count(*) FILTER (WHERE wait_s IS NOT NULL) AS offered,
+  count(*) FILTER (WHERE wait_s IS NOT NULL AND NOT abandoned) AS answered,
+  count(*) FILTER (WHERE wait_s IS NOT NULL AND abandoned) AS abandoned,
+  sum(handle_s) FILTER (WHERE handled_by = 'agent') AS handle_sum,
+  count(handle_s) FILTER (WHERE handled_by = 'agent') AS handle_n,
+  sum(wait_s) FILTER (WHERE wait_s IS NOT NULL AND NOT abandoned) AS wait_sum,
+  count(*) FILTER (WHERE NOT abandoned AND wait_s <= {level_s}) AS in_level,
+  count(csat) AS csat_responses,
+  count(*) FILTER (WHERE csat >= 4) AS satisfied,
+  count(nps) AS nps_responses,
+  count(*) FILTER (WHERE nps >= 9) AS promoters,
+  count(*) FILTER (WHERE nps <= 6) AS detractors,
+  count(ces) AS ces_responses,
+  sum(ces) AS ces_sum,
+  count(*) FILTER (WHERE channel <> 'voice') AS digital_contacts,
+  {moved},
+  {treated}
+FROM marked GROUP BY ALL
 """
+# Summed per group (inner), then the ratios over those sums (outer).
+SUMS = (
+    "contacts", "fcr_contacts", "fcr_resolved", "assistant_contacts", "contained",
+    "verified_contained", "offered", "answered", "abandoned", "handle_sum", "handle_n",
+    "wait_sum", "in_level", "csat_responses", "satisfied", "nps_responses", "promoters",
+    "detractors", "ces_responses", "ces_sum", "digital_contacts",
+)  # fmt: skip
+MEASURES_SQL = """
+  contacts, fcr_contacts, fcr_resolved,
+  fcr_resolved / nullif(fcr_contacts, 0) AS fcr,
+  (fcr_contacts - fcr_resolved) / nullif(fcr_contacts, 0) AS repeat_rate,
+  assistant_contacts, contained, verified_contained,
+  contained / nullif(assistant_contacts, 0) AS containment,
+  verified_contained / nullif(assistant_contacts, 0) AS verified_containment,
+  offered, answered, abandoned,
+  handle_sum / nullif(handle_n, 0) AS aht_s,
+  wait_sum / nullif(answered, 0) AS asa_s,
+  in_level / nullif(offered, 0) AS service_level,
+  abandoned / nullif(offered, 0) AS abandonment,
+  csat_responses, satisfied / nullif(csat_responses, 0) AS csat,
+  nps_responses, (promoters - detractors) * 100 / nullif(nps_responses, 0) AS nps,
+  ces_responses, ces_sum / nullif(ces_responses, 0) AS ces,
+  digital_contacts, digital_contacts / contacts AS digital_share
+"""
+MOVEMENT_SQL = """
+SELECT from_channel, to_channel, contacts, moved, moved / contacts AS share
+FROM (
+  SELECT channel AS from_channel, sum(contacts)::BIGINT AS contacts,
+         {counts}
+  FROM summary GROUP BY 1
+) UNPIVOT (moved FOR to_channel IN ({channels}))
+ORDER BY 1, 2
+"""
+COMPLIANCE_SQL = """
+WITH planned AS (SELECT *, CASE {planned} END AS planned FROM summary),
+counted AS (
+  SELECT intent, channel, planned,
+         sum({all_treated})::BIGINT AS treated,
+         {treatment_counts},
+         sum(CASE planned {compliant} END)::BIGINT AS compliant
+  FROM planned WHERE planned IS NOT NULL GROUP BY ALL
+)
+SELECT intent, channel, planned, treated AS contacts, {treatments}, compliant,
+       compliant / treated AS compliance
+FROM counted WHERE treated > 0 ORDER BY intent NULLS LAST, channel, planned
+"""
+TREATMENTS = ("self_serve", "assisted", "live", "offer_digital")
 
 
 def floor_script() -> dict[str, str]:
@@ -106,7 +140,7 @@ def floor_script() -> dict[str, str]:
         for c in CHANNELS
     )
     next_flags = ", ".join(f"coalesce(f.next_{c}, 0) = 1 AS next_{c}" for c in CHANNELS)
-    measures = MEASURES_SQL.format(level_s=LEVEL_S)
+    measures = MEASURES_SQL
     specific = sorted(PLAN.items(), key=lambda kv: (kv[0][0] == "*") * 2 + (kv[0][1] == "*"))
     planned = " ".join(
         "WHEN "
@@ -116,58 +150,76 @@ def floor_script() -> dict[str, str]:
         + f" THEN '{t}'"
         for (i, c), t in specific
     )
+    facts = FACTS_SQL.format(
+        fcr_days=FCR_DAYS, hours=HOURS, next_columns=next_columns, next_flags=next_flags
+    )
     script = {
-        "facts": FACTS_SQL.format(
-            fcr_days=FCR_DAYS, hours=HOURS, next_columns=next_columns, next_flags=next_flags
+        "summary": SUMMARY_SQL.format(
+            facts=facts,
+            level_s=LEVEL_S,
+            digital_next=" OR ".join(f"next_{c}" for c in DIGITAL),
+            moved=", ".join(f"count(*) FILTER (WHERE next_{c}) AS moved_{c}" for c in CHANNELS),
+            treated=", ".join(
+                f"count(*) FILTER (WHERE treatment = '{t}') AS got_{t}" for t in TREATMENTS
+            ),
         )
     }
+    # Counts back to BIGINT (DuckDB sums them as HUGEINT); the two float sums stay DOUBLE.
+    sums = ", ".join(
+        f"sum({name}){'' if name in ('handle_sum', 'wait_sum') else '::BIGINT'} AS {name}"
+        for name in SUMS
+    )
     for g in GROUPS:
         script[f"scorecard_by_{g}"] = (
-            f"SELECT {g}, {measures} FROM facts GROUP BY 1 ORDER BY 1 NULLS LAST"  # noqa: S608
+            f"SELECT {g}, {measures} FROM (SELECT {g}, {sums} FROM summary GROUP BY 1) "  # noqa: S608
+            "ORDER BY 1 NULLS LAST"
         )
     script["scorecard_by_channel_week"] = (
-        f"SELECT channel, date_trunc('week', started_at)::DATE AS period, {measures} "  # noqa: S608
-        "FROM facts GROUP BY 1, 2 ORDER BY 1, 2"
+        f"SELECT channel, period, {measures} "  # noqa: S608
+        f"FROM (SELECT channel, period, {sums} FROM summary GROUP BY 1, 2) ORDER BY 1, 2"
     )
     script["digital_share"] = (
-        "SELECT date_trunc('week', started_at)::DATE AS period, count(*) AS contacts, "
-        "count(*) FILTER (WHERE channel <> 'voice') AS digital_contacts, "
-        "digital_contacts / contacts AS digital_share FROM facts GROUP BY 1 ORDER BY 1"
+        "SELECT period, sum(contacts)::BIGINT AS contacts, "
+        "sum(digital_contacts)::BIGINT AS digital_contacts, "
+        "sum(digital_contacts) / sum(contacts) AS digital_share FROM summary GROUP BY 1 ORDER BY 1"
     )
     script["movement"] = MOVEMENT_SQL.format(
-        counts=", ".join(f"count(*) FILTER (WHERE next_{c}) AS {c}" for c in CHANNELS),
+        counts=", ".join(f"sum(moved_{c})::BIGINT AS {c}" for c in CHANNELS),
         channels=", ".join(CHANNELS),
     )
     script["compliance"] = COMPLIANCE_SQL.format(
-        digital_next=" OR ".join(f"next_{c}" for c in DIGITAL),
         planned=planned,
-        treatment_counts=", ".join(
-            f"count(*) FILTER (WHERE treatment = '{t}') AS {t}"
-            for t in ("self_serve", "assisted", "live", "offer_digital")
-        ),
+        all_treated=" + ".join(f"got_{t}" for t in TREATMENTS),
+        treatment_counts=", ".join(f"sum(got_{t})::BIGINT AS {t}" for t in TREATMENTS),
+        treatments=", ".join(TREATMENTS),
+        compliant=" ".join(f"WHEN '{t}' THEN got_{t}" for t in TREATMENTS),
     )
     return script
 
 
-def run_floor(path: Path) -> tuple[float, Callable[[], Suite]]:
+def run_floor(path: Path, options: Options) -> tuple[float, Callable[[], Suite]]:
     import duckdb
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    if options.memory_limit:
+        con.execute(f"SET memory_limit = '{options.memory_limit}'")
+        con.execute(f"SET temp_directory = '{options.spill_to}'")
     started = time.perf_counter()
     # Naive UTC timestamps, as carepath's engine uses: DuckDB does their arithmetic without ICU.
+    kind = "VIEW" if options.in_place else "TABLE"  # a view reads the file at each query
+    source = str(path).replace("'", "''")  # a view takes no parameters
     con.execute(
-        "CREATE TEMP TABLE contacts AS SELECT * REPLACE "
+        f"CREATE TEMP {kind} contacts AS SELECT * REPLACE "  # noqa: S608 - our own file name
         "(started_at::TIMESTAMP AS started_at, ended_at::TIMESTAMP AS ended_at) "
-        "FROM read_parquet(?)",
-        [str(path)],
+        f"FROM read_parquet('{source}')"
     )
     con.execute("SELECT count(*) FROM contacts").fetchall()
     loaded = time.perf_counter() - started
 
     def compute() -> Suite:
         script = floor_script()
-        con.execute(script.pop("facts"))
+        con.execute(script.pop("summary"))
         suite: Suite = {}
         for name, sql in script.items():
             table = con.execute(sql).to_arrow_table()

@@ -16,13 +16,14 @@ from analytics_common import (
     HOURS,
     LEVEL_S,
     PLAN,
+    Options,
     Rows,
     Suite,
     records,
 )
 
 
-def run_pandas(path: Path) -> tuple[float, Callable[[], Suite]]:
+def run_pandas(path: Path, _options: Options) -> tuple[float, Callable[[], Suite]]:
     import pandas as pd
 
     started = time.perf_counter()

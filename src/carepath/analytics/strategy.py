@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import ibis
 import ibis.expr.types as ir
 
-from carepath.analytics.metrics import Grain, keys, ordered, share
+from carepath.analytics.metrics import Measures, ordered, share, summary_keys
 from carepath.analytics.schema import CHANNELS
 from carepath.errors import InvalidInput
 
@@ -93,22 +93,33 @@ def planned(facts: ir.Table, plan: Plan) -> ir.StringValue:
     return ibis.cases(*branches, else_=ibis.null("string"))
 
 
-def compliance(
-    facts: ir.Table, plan: Plan, by: Sequence[str] = (), *, grain: Grain = "week"
-) -> ir.Table:
+def compliance_counts(facts: ir.Table) -> Measures:
+    """What compliance adds up from: how many contacts got each treatment."""
+    got = treatment(facts)
+    return {f"got_{name}": facts.count(where=got == name) for name in TREATMENTS}
+
+
+def compliance(summary: ir.Table, plan: Plan, by: Sequence[str] = ()) -> ir.Table:
     """Per intent and channel (and `by`): handled contacts with a planned treatment, how many got
     each treatment, how many got the planned one, and that share. Abandoned contacts and those
-    the plan says nothing about are left out."""
-    marked = facts.mutate(treatment=treatment(facts), planned=planned(facts, plan))
-    marked = marked.filter(marked.treatment.notnull() & marked.planned.notnull())
-    group = [marked.intent, marked.channel, *keys(marked, by, grain), marked.planned]
-    compliant = marked.count(where=marked.treatment == marked.planned)
+    the plan says nothing about are left out. Rolled up from a summary holding
+    `compliance_counts` (metrics.summarize): the plan depends only on intent and channel."""
+    marked = summary.mutate(planned=planned(summary, plan))
+    marked = marked.filter(marked.planned.notnull())
+    group = [marked.intent, marked.channel, *summary_keys(marked, by), marked.planned]
+    got = {name: marked[f"got_{name}"].sum() for name in TREATMENTS}
+    contacts = got["self_serve"] + got["assisted"] + got["live"] + got["offer_digital"]
+    as_planned = ibis.cases(
+        *((marked.planned == name, marked[f"got_{name}"]) for name in TREATMENTS), else_=0
+    ).sum()
     result = marked.group_by(group).aggregate(
-        contacts=marked.count(),
-        **{name: marked.count(where=marked.treatment == name) for name in TREATMENTS},
-        compliant=compliant,
-        compliance=share(compliant, marked.count()),
+        contacts=contacts,
+        **got,
+        compliant=as_planned,
+        compliance=share(as_planned, contacts),
     )
+    # Groups whose contacts were all abandoned got no treatment: not a row.
+    result = result.filter(result.contacts > 0)
     return ordered(result, [key.get_name() for key in group])
 
 

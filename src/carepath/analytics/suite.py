@@ -12,8 +12,8 @@ import ibis.expr.types as ir
 from carepath.analytics import metrics as m
 from carepath.analytics.facts import Windows, between, contact_facts
 from carepath.analytics.journeys import JourneyGroup, Journeys, JourneySettings
-from carepath.analytics.movement import Filter, movement
-from carepath.analytics.strategy import Plan, compliance
+from carepath.analytics.movement import Filter, movement, movement_counts
+from carepath.analytics.strategy import Plan, compliance, compliance_counts
 
 Row = dict[str, Any]
 
@@ -43,8 +43,11 @@ class MetricSettings:
 class Metrics:
     """Every metric of one contacts table as an Ibis expression, over the contacts that started
     in [start, end) and have the values in `where` (column → value: channel, intent, segment,
-    handled_by); follow-up contacts are looked for in the whole table. With `cache`, the
-    per-contact facts are computed once and kept by the engine for the following queries."""
+    handled_by); follow-up contacts are looked for in the whole table.
+
+    The facts are counted once per finest group (`summary`: every dimension and the period) and
+    every figure is rolled up from those counts, so a suite of groupings reads the contacts once.
+    With `cache`, the engine computes the summary once and keeps it for the following queries."""
 
     def __init__(
         self,
@@ -57,37 +60,41 @@ class Metrics:
         cache: bool = False,
     ) -> None:
         self.settings = settings or MetricSettings()
-        facts = contact_facts(contacts, self.settings.windows)
-        if cache:
-            facts = facts.cache()
-        self.facts = between(facts, start, end)
+        self.facts = between(contact_facts(contacts, self.settings.windows), start, end)
         for column, value in (where or {}).items():
             self.facts = self.facts.filter(self.facts[column] == value)
+        counts = {
+            **m.scorecard(self.settings.service).counts(self.facts),
+            **movement_counts(self.facts),
+            **compliance_counts(self.facts),
+        }
+        summary = m.summarize(self.facts, counts, self.settings.grain)
+        self.summary = summary.cache() if cache else summary
 
-    def _grouped(self, measures: Any, by: Sequence[str]) -> ir.Table:
-        return m.grouped(self.facts, measures, by, self.settings.grain)
+    def _grouped(self, metric: m.Metric, by: Sequence[str]) -> ir.Table:
+        return m.rolled_up(self.summary, metric, by)
 
     def scorecard(self, by: Sequence[str] = ()) -> ir.Table:
-        return self._grouped(lambda f: m.scorecard(f, self.settings.service), by)
+        return self._grouped(m.scorecard(self.settings.service), by)
 
     def volume(self, by: Sequence[str] = ()) -> ir.Table:
-        return self._grouped(m.volume, by)
+        return self._grouped(m.volume(), by)
 
     def fcr(self, by: Sequence[str] = ()) -> ir.Table:
-        return self._grouped(m.fcr, by)
+        return self._grouped(m.fcr(), by)
 
     def containment(self, by: Sequence[str] = ()) -> ir.Table:
-        return self._grouped(m.containment, by)
+        return self._grouped(m.containment(), by)
 
     def service(self, by: Sequence[str] = ()) -> ir.Table:
-        return self._grouped(lambda f: m.service(f, self.settings.service), by)
+        return self._grouped(m.service(self.settings.service), by)
 
     def surveys(self, by: Sequence[str] = ()) -> ir.Table:
-        return self._grouped(m.surveys, by)
+        return self._grouped(m.surveys(), by)
 
     def digital_share(self, by: Sequence[str] = ()) -> ir.Table:
         """Per period (ISO week by default) and `by`."""
-        return self._grouped(m.digital, ["period", *[name for name in by if name != "period"]])
+        return self._grouped(m.digital(), ["period", *[name for name in by if name != "period"]])
 
     def movement(
         self,
@@ -97,17 +104,10 @@ class Metrics:
         segment: Filter = None,
         handled_by: Filter = None,
     ) -> ir.Table:
-        return movement(
-            self.facts,
-            by,
-            grain=self.settings.grain,
-            intent=intent,
-            segment=segment,
-            handled_by=handled_by,
-        )
+        return movement(self.summary, by, intent=intent, segment=segment, handled_by=handled_by)
 
     def compliance(self, plan: Plan, by: Sequence[str] = ()) -> ir.Table:
-        return compliance(self.facts, plan, by, grain=self.settings.grain)
+        return compliance(self.summary, plan, by)
 
 
 def rows(expr: ir.Table) -> list[Row]:
