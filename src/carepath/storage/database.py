@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -18,8 +19,12 @@ from sqlalchemy.ext.asyncio import (
 
 from carepath.storage.tables import map_domain
 from carepath.storage.unit_of_work import CommitHook, UnitOfWork
+from carepath.storage.write_batches import WriteBatcher
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+T = TypeVar("T")
+# Batched write transactions open at once on PostgreSQL (SQLite has one writer).
+BATCH_CONCURRENCY = 4
 
 
 class Database:
@@ -47,6 +52,20 @@ class Database:
         self._write_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
             weakref.WeakKeyDictionary()
         )
+        self._batchers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, WriteBatcher] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    async def batched(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """`work` in a write transaction shared with other batched work submitted meanwhile
+        (storage/write_batches.py); returns once that transaction has committed. For hot,
+        small writes that are safe to run in a SAVEPOINT beside others (ingest)."""
+        loop = asyncio.get_running_loop()
+        batcher = self._batchers.get(loop)
+        if batcher is None:
+            concurrency = 1 if self.is_sqlite else BATCH_CONCURRENCY
+            batcher = self._batchers[loop] = WriteBatcher(self.uow, concurrency=concurrency)
+        return await batcher.run(work)
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         """One transaction. `write=False` for reads, so SQLite does not take the write lock."""
@@ -74,6 +93,10 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        # Batched writes already submitted commit (and are answered) before the engine goes.
+        batcher = self._batchers.pop(asyncio.get_running_loop(), None)
+        if batcher is not None:
+            await batcher.close()
         await self.engine.dispose()
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from types import TracebackType
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carepath.ids import TenantId
@@ -149,3 +151,17 @@ class UnitOfWork:
 
     async def flush(self) -> None:
         await self.session.flush()
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A SAVEPOINT: an exception in the block undoes only the block's writes (the ORM
+        forgets objects added in it and expires those it changed)."""
+        async with self.session.begin_nested():
+            yield
+
+    async def reload_expired(self) -> None:
+        """Reload what a rolled-back savepoint expired, so objects that callers of the rest of
+        the transaction hold stay readable after it commits and the session closes."""
+        for obj in list(self.session.identity_map.values()):
+            if inspect(obj).expired_attributes:
+                await self.session.refresh(obj)
