@@ -22,7 +22,6 @@ from tests.channels.meta_live import (
     carepath,
     count,
     customer_of,
-    emulator,
     message_of,
     nothing_stored,
     only_case,
@@ -39,12 +38,6 @@ PAGE_TOKEN = "EAAG-page-access-token"
 IG_TOKEN = "EAAG-instagram-page-access-token"
 PSID = "7021445431234567"
 IGSID = "6543210987654321"
-
-
-@pytest.fixture
-async def emulator_url() -> AsyncIterator[str]:
-    async with emulator() as url:
-        yield url
 
 
 @pytest.fixture

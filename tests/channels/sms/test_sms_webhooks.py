@@ -15,7 +15,6 @@ from twilio.request_validator import RequestValidator
 
 from carepath.actions.channels import do_create_channel_account
 from carepath.domain.contacts import Channel
-from carepath.emulator import create_emulator
 from carepath.secretbox import SecretBox
 from carepath.settings import Settings
 from carepath.storage import Database
@@ -29,12 +28,6 @@ AUTH_TOKEN = "sms-auth-token-for-tests"
 ACCOUNT_SID = "AC" + "1" * 32
 OUR_NUMBER = "+16505550199"
 CUSTOMER = "+16505550100"
-
-
-@pytest.fixture
-async def emulator_url() -> AsyncIterator[str]:
-    async with serving(create_emulator(), lifespan=True) as url:
-        yield url
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from tests.channels.voice_live import (
     apply_config,
     carepath,
     count,
-    emulator,
     emulator_requests,
     eventually,
     said,
@@ -33,12 +32,6 @@ from tests.channels.voice_live import (
 )
 from tests.factories import Company, bearer, make_company
 from tests.live import receive, ws_connect
-
-
-@pytest.fixture
-async def emulator_url() -> AsyncIterator[str]:
-    async with emulator() as url:
-        yield url
 
 
 @pytest.fixture

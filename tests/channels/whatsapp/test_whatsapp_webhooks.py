@@ -22,7 +22,6 @@ from tests.channels.meta_live import (
     carepath,
     count,
     customer_of,
-    emulator,
     message_of,
     nothing_stored,
     only_case,
@@ -36,12 +35,6 @@ FIXTURES = Path(__file__).parent / "fixtures"
 NUMBER_ID = "106540352242922"
 ACCESS_TOKEN = "EAAG-whatsapp-access-token"
 CUSTOMER = "16505551234"
-
-
-@pytest.fixture
-async def emulator_url() -> AsyncIterator[str]:
-    async with emulator() as url:
-        yield url
 
 
 @pytest.fixture
