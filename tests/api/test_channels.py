@@ -5,7 +5,9 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import text
 
+from carepath.secretbox import SecretBox
 from carepath.storage import Database
+from tests.conftest import TEST_SECRET
 from tests.factories import bearer, make_company
 
 
@@ -74,3 +76,45 @@ async def test_only_admins_manage_channels(client: httpx.AsyncClient, db: Databa
         headers=bearer(company.admin_token),
     )
     assert off.json()["active"] is False
+
+
+async def test_an_admin_edits_an_account_and_rotates_one_secret(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    company = await make_company(db)
+    admin = bearer(company.admin_token)
+    body = {
+        "channel": "sms",
+        "name": "Texts",
+        "address": "+16505550100",
+        "config": {"account_sid": "AC" + "1" * 32},
+        "secrets": {"auth_token": "old-token"},
+    }
+    created = (await client.post("/v1/channels", json=body, headers=admin)).json()
+    url = f"/v1/channels/{created['id']}"
+
+    renamed = await client.patch(url, json={"name": "Support texts"}, headers=admin)
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["name"] == "Support texts"
+    assert renamed.json()["address"] == "+16505550100"
+    assert renamed.json()["config"] == body["config"]
+
+    bad = await client.patch(url, json={"address": "not a number"}, headers=admin)
+    assert bad.status_code == 422
+    assert (await client.get(url, headers=admin)).json()["address"] == "+16505550100"
+
+    rotated = await client.patch(url, json={"secrets": {"auth_token": "new"}}, headers=admin)
+    assert rotated.status_code == 200
+    assert "new" not in rotated.text
+    assert rotated.json()["has_secrets"] is True
+    async with db.uow(write=False) as uow:
+        stored = await uow.channel_accounts.get(company.tenant.id, created["id"])
+    assert stored is not None
+    assert stored.secrets_sealed is not None
+    assert SecretBox(TEST_SECRET).open(stored.secrets_sealed) == {"auth_token": "new"}
+
+    empty = await client.patch(url, json={}, headers=admin)
+    assert empty.json() == rotated.json()
+    other = await make_company(db)
+    hidden = await client.patch(url, json={"name": "x"}, headers=bearer(other.admin_token))
+    assert hidden.status_code == 404

@@ -10,7 +10,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from carepath.access import Permission, authorize, scoped
-from carepath.actions.channels import do_create_channel_account, do_set_channel_account_active
+from carepath.actions.channels import (
+    do_create_channel_account,
+    do_set_channel_account_active,
+    do_update_channel_account,
+)
 from carepath.domain.channel_accounts import ChannelAccount
 from carepath.domain.contacts import Channel
 from carepath.web.deps import DB, CurrentPrincipal, Cursor, Limit, get_state
@@ -35,7 +39,14 @@ class ChannelAccountIn(RequestBody):
 
 
 class ChannelAccountPatch(RequestBody):
-    active: bool
+    """Only the fields given change; secrets are merged into the sealed ones (a token rotated,
+    the others kept)."""
+
+    active: bool | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    address: str | None = Field(default=None, min_length=1, max_length=320)
+    config: dict[str, Any] | None = Field(default=None, description="Replaces the settings.")
+    secrets: dict[str, str] | None = Field(default=None, description="Merged; never returned.")
 
 
 class ChannelAccountOut(BaseModel):
@@ -103,9 +114,30 @@ async def get_account(account_id: str, principal: CurrentPrincipal, db: DB) -> C
     return ChannelAccountOut.of(account)
 
 
-@router.patch("/{account_id}", summary="Turn a channel account on or off")
+@router.patch("/{account_id}", summary="Edit a channel account or turn it on or off")
 async def patch_account(
-    account_id: str, body: ChannelAccountPatch, principal: CurrentPrincipal, db: DB
+    account_id: str,
+    body: ChannelAccountPatch,
+    principal: CurrentPrincipal,
+    db: DB,
+    request: Request,
 ) -> ChannelAccountOut:
-    account = await do_set_channel_account_active(db, principal, account_id, active=body.active)
-    return ChannelAccountOut.of(account)
+    account = await get_account(account_id, principal, db)
+    edits = body.model_dump(exclude_unset=True, exclude={"active"})
+    if edits:
+        # Validated as on creation (the console's edit form uses the same action).
+        updated = await do_update_channel_account(
+            db,
+            principal,
+            get_state(request).secret_box,
+            account_id,
+            name=body.name or account.name,
+            address=body.address or account.address,
+            config=account.config if body.config is None else body.config,
+            secrets=body.secrets,
+        )
+        account = ChannelAccountOut.of(updated)
+    if body.active is not None and body.active != account.active:
+        toggled = await do_set_channel_account_active(db, principal, account_id, active=body.active)
+        account = ChannelAccountOut.of(toggled)
+    return account
