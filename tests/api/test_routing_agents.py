@@ -46,6 +46,24 @@ async def test_an_agent_goes_online_and_away_and_the_supervisor_sees_it(
         assert back[0]["idle_s"] >= 0
 
 
+async def test_an_agent_whose_last_session_ends_goes_offline(
+    app: FastAPI, client: httpx.AsyncClient, db: Database
+) -> None:
+    company = await make_company(db)
+    async with team(app, db, client, company) as agents:
+        # given an agent online in two browsers
+        ann = await agents.agent({"returns": 5})
+        second = await agents.sign_in(ann.user)
+        # when she logs out of one, she is still online; out of the last, she is offline
+        assert (await second.post("/v1/auth/logout")).status_code == 204
+        assert (await ann.http.get("/v1/agents/me/presence")).json()["presence"] == "online"
+        assert (await ann.post("/v1/auth/logout")).status_code == 204
+        listed = await client.get("/v1/agents", headers=bearer(company.supervisor_token))
+        assert [row["presence"] for row in listed.json()] == ["offline"]
+        changes = await events_of(db, company.tenant.id, "agent.presence")
+        assert [e["presence"] for e in changes] == ["online", "offline"]
+
+
 async def test_presence_is_for_signed_in_agents_and_the_list_for_supervisors(
     client: httpx.AsyncClient, db: Database
 ) -> None:

@@ -95,6 +95,18 @@ async def do_set_presence(db: Database, actor: Principal, presence: Presence) ->
     return profile
 
 
+async def sign_off(uow: UnitOfWork, tenant_id: TenantId, user_id: UserId, now: datetime) -> None:
+    """An agent whose last login ended goes offline: nobody is there to take the work routing
+    would offer them. Work they hold stays theirs, as when they go offline themselves."""
+    if await uow.login_sessions.live_count_for_user(tenant_id, user_id, now):
+        return
+    await uow.work.lock_tenant_events(tenant_id)
+    profile = await uow.agents.get(tenant_id, user_id, lock=True)
+    if profile is not None and profile.set_presence(Presence.OFFLINE, now):
+        await uow.flush()
+        await uow.events.append(tenant_id, EventType.AGENT_PRESENCE, presence_payload(profile))
+
+
 async def agent_views(uow: UnitOfWork, tenant_id: TenantId) -> list[AgentView]:
     profiles = await uow.agents.all(tenant_id)
     loads = await uow.work.loads(tenant_id)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from anyio import to_thread
 
+from carepath.actions.agents import sign_off
 from carepath.domain import LoginSession, User, normalize_email
 from carepath.domain.clock import utcnow
 from carepath.errors import AuthenticationRequired, InvalidInput
@@ -78,5 +79,9 @@ async def do_login(
 
 
 async def do_logout(db: Database, session_digest: str) -> None:
+    """End a browser session; an agent whose last session it was goes offline."""
     async with db.uow() as uow:
+        session = await uow.login_sessions.get(session_digest)
         await uow.login_sessions.delete(session_digest)
+        if session is not None:
+            await sign_off(uow, session.tenant_id, session.user_id, utcnow())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from carepath.domain import ApiToken, LoginSession, User
 from carepath.ids import ApiTokenId, TenantId, UserId
@@ -39,6 +39,14 @@ class LoginSessionRepository(Repository):
                 login_sessions.c.tenant_id == tenant_id, login_sessions.c.user_id == user_id
             )
         )
+
+    async def live_count_for_user(self, tenant_id: TenantId, user_id: UserId, now: datetime) -> int:
+        query = select(func.count()).where(
+            login_sessions.c.tenant_id == tenant_id,
+            login_sessions.c.user_id == user_id,
+            login_sessions.c.expires_at > now,
+        )
+        return int((await self.session.execute(query)).scalar_one())
 
     async def delete_expired(self, now: datetime) -> None:
         await self.session.execute(delete(login_sessions).where(login_sessions.c.expires_at <= now))
