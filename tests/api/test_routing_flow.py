@@ -167,3 +167,38 @@ async def test_a_case_the_assistant_keeps_is_not_queued(
         assert (await a_case(client, company, case))["status"] == "bot"
         assert (await client.get("/v1/work", headers=bearer(company.agent_token))).json() == []
         assert await dispatch(db) == 0
+
+
+async def test_a_queued_case_whose_intent_changes_waits_for_the_new_skill_in_its_place(
+    app: FastAPI, client: httpx.AsyncClient, db: Database
+) -> None:
+    # given chat is live for returns, and billing questions are urgent work for billing agents
+    company = await make_company(db)
+    extra = (
+        "  intents:\n    billing_question: {skill: billing, priority: urgent}\n"
+        "intents:\n  - {name: billing_question}\n"
+    )
+    assert (await apply_config(client, company, routing_config(extra=extra))).status_code == 200
+    case = await a_chat(db, company, "v-9", "about my invoice")
+    (before,) = (await client.get("/v1/work", headers=bearer(company.agent_token))).json()
+    assert (before["skill"], before["priority"]) == ("returns", 1)
+    # when an agent sets the intent the assistant missed
+    changed = await client.patch(
+        f"/v1/cases/{case.id}",
+        json={"intent": "billing_question"},
+        headers=bearer(company.agent_token),
+    )
+    assert changed.status_code == 200, changed.text
+    # then the same work item waits for billing, urgent, keeping its age and SLA
+    (after,) = (await client.get("/v1/work", headers=bearer(company.agent_token))).json()
+    assert after["id"] == before["id"]
+    assert after["skill"] == "billing"
+    assert after["priority"] > before["priority"]
+    assert after["sla_due_at"] == before["sla_due_at"]
+    # and a billing agent gets it
+    async with team(app, db, client, company) as agents:
+        await agents.agent({"returns": 5})
+        billing = await agents.agent({"billing": 5})
+        assert await dispatch(db) == 1
+        assigned = await a_case(client, company, case)
+    assert assigned["assignee_id"] == billing.id

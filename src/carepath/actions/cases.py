@@ -10,7 +10,7 @@ from carepath.actions.payloads import case_payload, message_payload
 from carepath.actions.personal_data import record_case_change
 from carepath.actions.surveys import send_survey
 from carepath.actions.whatsapp import check_reply as check_whatsapp_reply
-from carepath.actions.work import sync_case_work
+from carepath.actions.work import retarget_case_work, sync_case_work
 from carepath.domain.cases import Case, CaseStatus, Priority
 from carepath.domain.clock import utcnow
 from carepath.domain.contacts import Channel, Handler
@@ -142,6 +142,8 @@ async def do_update_case(
             case.set_priority(changes.priority, now)
         if changes.subject is not None:
             case.set_subject(changes.subject, now)
+        if changes.clear_intent or changes.intent is not None or changes.priority is not None:
+            await retarget_case_work(uow, case)
         await uow.events.append(actor.tenant_id, EventType.CASE_UPDATED, case_payload(case))
         await record_case_change(uow, actor, case.id, "updated", _changed(changes))
     return case

@@ -168,6 +168,31 @@ async def sync_case_work(uow: UnitOfWork, case: Case, now: datetime) -> None:
                 await release(uow, work, now)
 
 
+async def retarget_case_work(uow: UnitOfWork, case: Case) -> None:
+    """After a queued case's intent or priority changed: its waiting work asks for the skill and
+    priority of the treatment now in force (an offer already out runs its course)."""
+    if case.status is not CaseStatus.QUEUED:
+        return
+    waiting = [
+        work
+        for work in await uow.work.open_for_case(case.tenant_id, case.id)
+        if work.kind is WorkKind.CASE and work.status is WorkStatus.WAITING
+    ]
+    if not waiting:
+        return
+    config = await current_config(uow, case.tenant_id)
+    routing = tenant_routing(config)
+    treatment = treatment_for(config, case.intent, case.channel)
+    for work in waiting:
+        work.retarget(
+            skill=treatment.skill,
+            fallback_skill=routing.fallback_for(treatment.skill),
+            queue=routing.queue_for(treatment.skill),
+            priority=max(case.priority.rank, treatment.priority.rank),
+        )
+        await uow.events.append(case.tenant_id, EventType.WORK_QUEUED, work_payload(work))
+
+
 async def finish_work_of(uow: UnitOfWork, tenant_id: TenantId, subject_id: str) -> None:
     """The case or callback needs nobody any more (e.g. the call was made)."""
     now = utcnow()

@@ -235,6 +235,15 @@ class WorkRecord:
             raise IllegalTransition(f"work {self.id} is {self.status}; it cannot be assigned")
         self._assign(agent_id, now)
 
+    def retarget(
+        self, *, skill: str, fallback_skill: str | None, queue: str | None, priority: int
+    ) -> None:
+        """Waiting work of a case whose intent or priority changed asks for the new treatment's
+        skill and priority; its age and SLA promise stay, so the customer keeps their place."""
+        self._require(WorkStatus.WAITING, "be retargeted")
+        self.skill, self.fallback_skill, self.queue = skill, fallback_skill, queue
+        self.priority = priority
+
     def transfer(self, agent_id: UserId) -> None:
         self._require(WorkStatus.ASSIGNED, "be transferred")
         self.assigned_to = agent_id
