@@ -1,7 +1,8 @@
 """The floor of benchmarks/analytics.py: the metric suite hand-written as one DuckDB SQL script.
 
-The follow-up facts are computed inside one pass that counts per finest group (channel, intent,
-segment, week); every query sums those counts, as carepath's `Metrics` does."""
+One pass counts the contacts per finest group (channel, intent, segment, week) as if nothing
+followed them, and the contacts that were followed (from one self-join on the customer) correct
+the counts that depend on it; every query sums those counts, as carepath's `Metrics` does."""
 
 from __future__ import annotations
 
@@ -22,66 +23,83 @@ from analytics_common import (
     plain_row,
 )
 
-FACTS_SQL = """
-WITH flags AS (
-  SELECT a.contact_id,
-         max(CASE WHEN b.started_at <= a.started_at + INTERVAL {fcr_days} DAY
-                   AND (a.intent IS NULL OR b.intent IS NULL OR a.intent = b.intent)
-                  THEN 1 ELSE 0 END) AS repeat,
-         max(CASE WHEN b.started_at <= a.started_at + INTERVAL {hours} HOUR
-                  THEN 1 ELSE 0 END) AS followed,
-         {next_columns}
-  FROM contacts a
-  JOIN contacts b
-    ON a.customer_id = b.customer_id
-   AND b.started_at > a.started_at
-   AND b.started_at <= a.started_at + INTERVAL {fcr_days} DAY
-  GROUP BY a.contact_id
-)
-SELECT c.*, coalesce(f.repeat, 0) = 1 AS repeat, coalesce(f.followed, 0) = 1 AS followed,
-       {next_flags}
-FROM contacts c LEFT JOIN flags f USING (contact_id)
+# The contacts followed within the longer window (a fifth of them): what each carries of its
+# own, and its flags as bits (1 followed within {hours} h, 2 a repeat within {fcr_days} days, 4 << i
+# followed on channel i within {hours} h), so that one aggregate dedupes the pairs.
+FOLLOWED_SQL = """
+SELECT any_value(a.channel) AS channel, any_value(a.intent) AS intent,
+       any_value(a.segment) AS segment, any_value(a.handled_by) AS handled_by,
+       any_value(a.started_at) AS started_at, any_value(a.abandoned) AS abandoned,
+       any_value(a.assistant_involved) AS assistant_involved,
+       bit_or(CASE WHEN b.started_at <= a.started_at + INTERVAL {hours} HOUR
+                   THEN 1 + CASE b.channel {channel_bits} ELSE 0 END ELSE 0 END
+              + CASE WHEN a.intent IS NULL OR b.intent IS NULL OR a.intent = b.intent
+                     THEN 2 ELSE 0 END) AS bits
+FROM contacts a
+JOIN (SELECT customer_id, started_at, intent, channel FROM contacts) b
+  ON a.customer_id = b.customer_id
+ AND b.started_at > a.started_at
+ AND b.started_at <= a.started_at + INTERVAL {fcr_days} DAY
+GROUP BY a.contact_id
 """
-# One pass over the facts (never stored): additive counts per finest group, which every query
-# below sums up. Means are kept as a sum and a count.
+# One pass over the contacts counts per finest group as if nothing followed any of them; the
+# followed contacts then correct the counts that depend on what followed (never stored).
+# Means are kept as a sum and a count.
 SUMMARY_SQL = """
 CREATE TEMP TABLE summary AS
-WITH facts AS ({facts}),
-marked AS (
-  SELECT *,
-    CASE WHEN abandoned THEN NULL
-         WHEN channel = 'voice' AND handled_by <> 'agent' AND ({digital_next}) THEN 'offer_digital'
-         WHEN handled_by <> 'agent' THEN 'self_serve'
-         WHEN assistant_involved THEN 'assisted'
-         ELSE 'live' END AS treatment
-  FROM facts
+WITH base AS (
+  SELECT channel, intent, segment, date_trunc('week', started_at)::DATE AS period,
+    count(*) AS contacts,
+    count_if(NOT abandoned) AS fcr_contacts,
+    count_if(assistant_involved) AS assistant_contacts,
+    count_if(assistant_involved AND handled_by = 'assistant') AS contained,
+    count_if(wait_s IS NOT NULL) AS offered,
+    count_if(wait_s IS NOT NULL AND NOT abandoned) AS answered,
+    count_if(wait_s IS NOT NULL AND abandoned) AS abandoned,
+    sum(handle_s) FILTER (WHERE handled_by = 'agent') AS handle_sum,
+    count(handle_s) FILTER (WHERE handled_by = 'agent') AS handle_n,
+    sum(wait_s) FILTER (WHERE wait_s IS NOT NULL AND NOT abandoned) AS wait_sum,
+    count_if(NOT abandoned AND wait_s <= {level_s}) AS in_level,
+    count(csat) AS csat_responses,
+    count_if(csat >= 4) AS satisfied,
+    count(nps) AS nps_responses,
+    count_if(nps >= 9) AS promoters,
+    count_if(nps <= 6) AS detractors,
+    count(ces) AS ces_responses,
+    sum(ces) AS ces_sum,
+    count_if(channel <> 'voice') AS digital_contacts,
+    count_if(treatment = 'self_serve') AS self_served,
+    count_if(treatment = 'assisted') AS got_assisted,
+    count_if(treatment = 'live') AS got_live
+  FROM (
+    SELECT *, CASE WHEN abandoned THEN NULL
+                   WHEN handled_by <> 'agent' THEN 'self_serve'
+                   WHEN assistant_involved THEN 'assisted'
+                   ELSE 'live' END AS treatment
+    FROM contacts
+  )
+  GROUP BY ALL
+),
+corrections AS (
+  SELECT channel, intent, segment, date_trunc('week', started_at)::DATE AS period,
+    count_if(NOT abandoned AND bits & 2 <> 0) AS repeated,
+    count_if(assistant_involved AND handled_by = 'assistant' AND bits & 1 <> 0)
+      AS contained_followed,
+    {moved},
+    count(CASE WHEN abandoned THEN NULL
+               WHEN channel = 'voice' AND handled_by <> 'agent' AND bits & {digital_bits} <> 0
+               THEN 1 END) AS got_offer_digital
+  FROM ({followed}) GROUP BY ALL
 )
-SELECT channel, intent, segment, date_trunc('week', started_at)::DATE AS period,
-  count(*) AS contacts,
-  count(*) FILTER (WHERE NOT abandoned) AS fcr_contacts,
-  count(*) FILTER (WHERE NOT abandoned AND NOT repeat) AS fcr_resolved,
-  count(*) FILTER (WHERE assistant_involved) AS assistant_contacts,
-  count(*) FILTER (WHERE assistant_involved AND handled_by = 'assistant') AS contained,
-  count(*) FILTER (WHERE assistant_involved AND handled_by = 'assistant' AND NOT followed)
-    AS verified_contained,
-  count(*) FILTER (WHERE wait_s IS NOT NULL) AS offered,
-  count(*) FILTER (WHERE wait_s IS NOT NULL AND NOT abandoned) AS answered,
-  count(*) FILTER (WHERE wait_s IS NOT NULL AND abandoned) AS abandoned,
-  sum(handle_s) FILTER (WHERE handled_by = 'agent') AS handle_sum,
-  count(handle_s) FILTER (WHERE handled_by = 'agent') AS handle_n,
-  sum(wait_s) FILTER (WHERE wait_s IS NOT NULL AND NOT abandoned) AS wait_sum,
-  count(*) FILTER (WHERE NOT abandoned AND wait_s <= {level_s}) AS in_level,
-  count(csat) AS csat_responses,
-  count(*) FILTER (WHERE csat >= 4) AS satisfied,
-  count(nps) AS nps_responses,
-  count(*) FILTER (WHERE nps >= 9) AS promoters,
-  count(*) FILTER (WHERE nps <= 6) AS detractors,
-  count(ces) AS ces_responses,
-  sum(ces) AS ces_sum,
-  count(*) FILTER (WHERE channel <> 'voice') AS digital_contacts,
-  {moved},
-  {treated}
-FROM marked GROUP BY ALL
+SELECT b.* EXCLUDE (self_served),
+  fcr_contacts - coalesce(repeated, 0) AS fcr_resolved,
+  contained - coalesce(contained_followed, 0) AS verified_contained,
+  {moved_columns},
+  self_served - coalesce(got_offer_digital, 0) AS got_self_serve,
+  coalesce(got_offer_digital, 0) AS got_offer_digital
+FROM base b LEFT JOIN corrections c
+  ON b.channel = c.channel AND b.intent IS NOT DISTINCT FROM c.intent
+ AND b.segment IS NOT DISTINCT FROM c.segment AND b.period = c.period
 """
 # Summed per group (inner), then the ratios over those sums (outer).
 SUMS = (
@@ -134,12 +152,6 @@ TREATMENTS = ("self_serve", "assisted", "live", "offer_digital")
 
 def floor_script() -> dict[str, str]:
     """The script, statement by statement; the plan and the channels are spelled out by hand."""
-    next_columns = ",\n         ".join(
-        f"max(CASE WHEN b.started_at <= a.started_at + INTERVAL {HOURS} HOUR "
-        f"AND b.channel = '{c}' THEN 1 ELSE 0 END) AS next_{c}"
-        for c in CHANNELS
-    )
-    next_flags = ", ".join(f"coalesce(f.next_{c}, 0) = 1 AS next_{c}" for c in CHANNELS)
     measures = MEASURES_SQL
     specific = sorted(PLAN.items(), key=lambda kv: (kv[0][0] == "*") * 2 + (kv[0][1] == "*"))
     planned = " ".join(
@@ -150,18 +162,19 @@ def floor_script() -> dict[str, str]:
         + f" THEN '{t}'"
         for (i, c), t in specific
     )
-    facts = FACTS_SQL.format(
-        fcr_days=FCR_DAYS, hours=HOURS, next_columns=next_columns, next_flags=next_flags
+    bit = {c: 4 << i for i, c in enumerate(CHANNELS)}
+    followed = FOLLOWED_SQL.format(
+        fcr_days=FCR_DAYS,
+        hours=HOURS,
+        channel_bits=" ".join(f"WHEN '{c}' THEN {bit[c]}" for c in CHANNELS),
     )
     script = {
         "summary": SUMMARY_SQL.format(
-            facts=facts,
+            followed=followed,
             level_s=LEVEL_S,
-            digital_next=" OR ".join(f"next_{c}" for c in DIGITAL),
-            moved=", ".join(f"count(*) FILTER (WHERE next_{c}) AS moved_{c}" for c in CHANNELS),
-            treated=", ".join(
-                f"count(*) FILTER (WHERE treatment = '{t}') AS got_{t}" for t in TREATMENTS
-            ),
+            digital_bits=sum(bit[c] for c in DIGITAL),
+            moved=", ".join(f"count_if(bits & {bit[c]} <> 0) AS moved_{c}" for c in CHANNELS),
+            moved_columns=", ".join(f"coalesce(moved_{c}, 0) AS moved_{c}" for c in CHANNELS),
         )
     }
     # Counts back to BIGINT (DuckDB sums them as HUGEINT); the two float sums stay DOUBLE.

@@ -12,6 +12,8 @@ from carepath.analytics.schema import CHANNELS, DIGITAL_CHANNELS, TIMESTAMP
 from carepath.errors import InvalidInput
 
 FLAGS = ("repeat", "followed", *(f"next_{channel}" for channel in CHANNELS))
+# Every column that tells what followed a contact: false throughout for a contact alone.
+FOLLOW_UPS = (*FLAGS, "digital_next")
 
 
 @dataclass(frozen=True)
@@ -32,11 +34,42 @@ def contact_facts(contacts: ir.Table, windows: Windows | None = None) -> ir.Tabl
     after it: `repeat` (within `fcr_days`, with the same intent, or either intent null),
     `followed` (any, within `hours`), `next_<channel>` (one on that channel within `hours`) and
     `digital_next` (one on any channel but voice within `hours`).
+    """
+    flags = _follow_up_flags(contacts, windows or Windows())
+    joined = contacts.left_join(flags, contacts.contact_id == flags.first_id)
+    facts = joined.select(
+        *[contacts[name] for name in contacts.columns],
+        **{name: joined[name].fill_null(0) == 1 for name in FLAGS},
+    )
+    return _with_digital_next(facts)
+
+
+def followed_contacts(contacts: ir.Table, windows: Windows | None = None) -> ir.Table:
+    """The facts (as `contact_facts`) of only the contacts followed by at least one contact of
+    the same customer within the longer window: a small share of all (a fifth of the generated
+    ones), whose flags are not all false."""
+    flags = _follow_up_flags(contacts, windows or Windows())
+    joined = contacts.join(flags, contacts.contact_id == flags.first_id)
+    facts = joined.select(
+        *[contacts[name] for name in contacts.columns],
+        **{name: joined[name] == 1 for name in FLAGS},
+    )
+    return _with_digital_next(facts)
+
+
+def as_if_alone(contacts: ir.Table) -> ir.Table:
+    """Contacts as facts with nothing following them: every flag false. The facts of a contact
+    that `followed_contacts` leaves out."""
+    return contacts.mutate(**{name: ibis.literal(False) for name in FOLLOW_UPS})
+
+
+def _follow_up_flags(contacts: ir.Table, windows: Windows) -> ir.Table:
+    """The flags, as 0/1, of each contact (`first_id`) followed within the longer window.
 
     One self-join on the customer over the longer of the two windows; customers have few
-    contacts each, so the pairs stay close to the number of contacts.
+    contacts each, so the pairs stay close to the number of contacts. Only the columns the
+    flags need travel through the join.
     """
-    windows = windows or Windows()
     repeat_window = ibis.interval(seconds=round(windows.fcr_days * 86_400))
     near_window = ibis.interval(seconds=round(windows.hours * 3_600))
     horizon = repeat_window if windows.fcr_days * 24 >= windows.hours else near_window
@@ -66,18 +99,16 @@ def contact_facts(contacts: ir.Table, windows: Windows | None = None) -> ir.Tabl
         | pairs.later_intent.isnull()
         | (pairs.first_intent == pairs.later_intent)
     )
-    flags = pairs.group_by("first_id").aggregate(
+    return pairs.group_by("first_id").aggregate(
         repeat=_any((pairs.later_at <= pairs.first_at + repeat_window) & same_intent),
         followed=_any(soon),
         **{
             f"next_{channel}": _any(soon & (pairs.later_channel == channel)) for channel in CHANNELS
         },
     )
-    joined = contacts.left_join(flags, contacts.contact_id == flags.first_id)
-    facts = joined.select(
-        *[contacts[name] for name in contacts.columns],
-        **{name: joined[name].fill_null(0) == 1 for name in FLAGS},
-    )
+
+
+def _with_digital_next(facts: ir.Table) -> ir.Table:
     digital_next = ibis.or_(*(facts[f"next_{channel}"] for channel in DIGITAL_CHANNELS))
     return facts.mutate(digital_next=digital_next)
 

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 
+from carepath.analytics.facts import FOLLOW_UPS, as_if_alone
 from carepath.errors import InvalidInput
 
 Grain = Literal["day", "week", "month"]
@@ -47,6 +49,12 @@ def share(part: ir.NumericValue, whole: ir.NumericValue) -> ir.FloatingValue:
     return part / whole.nullif(0)
 
 
+def tally(condition: ir.BooleanValue) -> ir.IntegerScalar:
+    """How many rows meet `condition` (null: no). A sum of 0/1 rather than a filtered count:
+    DuckDB computes it about a quarter cheaper, and every engine agrees on it."""
+    return ibis.ifelse(condition, 1, 0).sum()
+
+
 def _none(_: ir.Table) -> Measures:
     return {}
 
@@ -61,8 +69,8 @@ def fcr() -> Metric:
     def counts(facts: ir.Table) -> Measures:
         counted = ~facts.abandoned
         return {
-            "fcr_contacts": facts.count(where=counted),
-            "fcr_resolved": facts.count(where=counted & ~facts.repeat),
+            "fcr_contacts": tally(counted),
+            "fcr_resolved": tally(counted & ~facts.repeat),
         }
 
     def ratios(t: ir.Table) -> Measures:
@@ -83,9 +91,9 @@ def containment() -> Metric:
         involved = facts.assistant_involved
         contained = involved & (facts.handled_by == "assistant")
         return {
-            "assistant_contacts": facts.count(where=involved),
-            "contained": facts.count(where=contained),
-            "verified_contained": facts.count(where=contained & ~facts.followed),
+            "assistant_contacts": tally(involved),
+            "contained": tally(contained),
+            "verified_contained": tally(contained & ~facts.followed),
         }
 
     def ratios(t: ir.Table) -> Measures:
@@ -118,14 +126,14 @@ def service(settings: ServiceSettings | None = None) -> Metric:
             base = offered & ~(abandoned & (facts.wait_s < settings.level_s))
         agent = facts.handled_by == "agent"
         return {
-            "offered": facts.count(where=offered),
-            "answered": facts.count(where=answered),
-            "abandoned": facts.count(where=abandoned),
+            "offered": tally(offered),
+            "answered": tally(answered),
+            "abandoned": tally(abandoned),
             "agent_handle_s": facts.handle_s.sum(where=agent),
             "agent_handled": facts.handle_s.count(where=agent),
             "answered_wait_s": facts.wait_s.sum(where=answered),
-            "within_level": facts.count(where=answered & (facts.wait_s <= settings.level_s)),
-            "level_base": facts.count(where=base),
+            "within_level": tally(answered & (facts.wait_s <= settings.level_s)),
+            "level_base": tally(base),
         }
 
     def ratios(t: ir.Table) -> Measures:
@@ -153,12 +161,12 @@ def surveys() -> Metric:
 
     def counts(facts: ir.Table) -> Measures:
         return {
-            "csat_responses": facts.count(where=facts.csat.notnull()),
-            "csat_satisfied": facts.count(where=facts.csat >= 4),
-            "nps_responses": facts.count(where=facts.nps.notnull()),
-            "nps_promoters": facts.count(where=facts.nps >= 9),
-            "nps_detractors": facts.count(where=facts.nps <= 6),
-            "ces_responses": facts.count(where=facts.ces.notnull()),
+            "csat_responses": tally(facts.csat.notnull()),
+            "csat_satisfied": tally(facts.csat >= 4),
+            "nps_responses": tally(facts.nps.notnull()),
+            "nps_promoters": tally(facts.nps >= 9),
+            "nps_detractors": tally(facts.nps <= 6),
+            "ces_responses": tally(facts.ces.notnull()),
             "ces_total": facts.ces.sum(),
         }
 
@@ -179,7 +187,7 @@ def digital() -> Metric:
     def counts(facts: ir.Table) -> Measures:
         return {
             "contacts": facts.count(),
-            "digital_contacts": facts.count(where=facts.channel != "voice"),
+            "digital_contacts": tally(facts.channel != "voice"),
         }
 
     def ratios(t: ir.Table) -> Measures:
@@ -229,10 +237,50 @@ def summary_keys(summary: ir.Table, by: Sequence[str]) -> list[ir.Value]:
     return [summary[name] for name in by]
 
 
-def summarize(facts: ir.Table, counts: Measures, grain: Grain = "week") -> ir.Table:
+def summarize(
+    alone: ir.Table,
+    followed: ir.Table,
+    counts: Callable[[ir.Table], Measures],
+    grain: Grain = "week",
+) -> ir.Table:
     """`counts` per finest group (every dimension, the period at `grain`): the one pass over
-    the contacts that every figure is rolled up from."""
-    return facts.group_by(keys(facts, DIMENSIONS, grain)).aggregate(**counts)
+    the contacts that every figure is rolled up from.
+
+    Every contact is counted as if nothing followed it (`alone`, facts.as_if_alone), and the few
+    that were followed (`followed`, facts.followed_contacts) correct the counts that read a
+    follow-up flag: each adds what it counts with its flags and takes back what it counted
+    without. That spares joining the flags back onto every contact; the correction is exact
+    (counts are integers), and the other figures (sums of times, too) are never touched."""
+    base = alone.group_by(keys(alone, DIMENSIONS, grain)).aggregate(**counts(alone))
+    read_flags = [name for name, value in counts(followed).items() if _reads_follow_ups(value)]
+    if not read_flags:
+        return base
+    unflagged = as_if_alone(followed)
+    corrections = [
+        table.group_by(keys(table, DIMENSIONS, grain)).aggregate(
+            **{name: value * sign for name, value in counts(table).items() if name in read_flags}
+        )
+        for table, sign in ((followed, 1), (unflagged, -1))
+    ]
+    # The figures no flag changes are null in the corrections: a sum leaves their value alone.
+    untouched = {
+        name: ibis.null(dtype)
+        for name, dtype in base.schema().items()
+        if name not in DIMENSIONS and name not in read_flags
+    }
+    stacked = ibis.union(
+        base,
+        *(correction.mutate(**untouched).select(*base.columns) for correction in corrections),
+        distinct=False,
+    )
+    measured = [name for name in base.columns if name not in DIMENSIONS]
+    return stacked.group_by(list(DIMENSIONS)).aggregate(
+        **{name: stacked[name].sum().cast(base.schema()[name]) for name in measured}
+    )
+
+
+def _reads_follow_ups(value: ir.Value) -> bool:
+    return any(field.name in FOLLOW_UPS for field in value.op().find(ops.Field))
 
 
 def rolled_up(summary: ir.Table, metric: Metric, by: Sequence[str] = ()) -> ir.Table:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import ibis.expr.types as ir
 
-from carepath.analytics.metrics import Measures, ordered, share, summary_keys
+from carepath.analytics.metrics import Measures, ordered, share, summary_keys, tally
 from carepath.analytics.schema import CHANNELS
 
 Filter = str | Sequence[str] | None
@@ -16,7 +16,7 @@ def movement_counts(facts: ir.Table) -> Measures:
     """What the matrix adds up from: contacts, and those followed on each channel."""
     return {
         "contacts": facts.count(),
-        **{f"moved_{channel}": facts.count(where=facts[f"next_{channel}"]) for channel in CHANNELS},
+        **{f"moved_{channel}": tally(facts[f"next_{channel}"]) for channel in CHANNELS},
     }
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import ibis
 import ibis.expr.types as ir
 
-from carepath.analytics.metrics import Measures, ordered, share, summary_keys
+from carepath.analytics.metrics import Measures, ordered, share, summary_keys, tally
 from carepath.analytics.schema import CHANNELS
 from carepath.errors import InvalidInput
 
@@ -96,7 +96,7 @@ def planned(facts: ir.Table, plan: Plan) -> ir.StringValue:
 def compliance_counts(facts: ir.Table) -> Measures:
     """What compliance adds up from: how many contacts got each treatment."""
     got = treatment(facts)
-    return {f"got_{name}": facts.count(where=got == name) for name in TREATMENTS}
+    return {f"got_{name}": tally(got == name) for name in TREATMENTS}
 
 
 def compliance(summary: ir.Table, plan: Plan, by: Sequence[str] = ()) -> ir.Table:

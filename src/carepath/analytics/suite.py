@@ -10,7 +10,7 @@ from typing import Any
 import ibis.expr.types as ir
 
 from carepath.analytics import metrics as m
-from carepath.analytics.facts import Windows, between, contact_facts
+from carepath.analytics.facts import Windows, as_if_alone, between, followed_contacts
 from carepath.analytics.journeys import JourneyGroup, Journeys, JourneySettings
 from carepath.analytics.movement import Filter, movement, movement_counts
 from carepath.analytics.strategy import Plan, compliance, compliance_counts
@@ -60,16 +60,32 @@ class Metrics:
         cache: bool = False,
     ) -> None:
         self.settings = settings or MetricSettings()
-        self.facts = between(contact_facts(contacts, self.settings.windows), start, end)
-        for column, value in (where or {}).items():
-            self.facts = self.facts.filter(self.facts[column] == value)
-        counts = {
-            **m.scorecard(self.settings.service).counts(self.facts),
-            **movement_counts(self.facts),
-            **compliance_counts(self.facts),
-        }
-        summary = m.summarize(self.facts, counts, self.settings.grain)
+        chosen = self._chosen(contacts, start, end, where)
+        followed = followed_contacts(contacts, self.settings.windows)
+        followed = self._chosen(followed, start, end, where)
+
+        def counts(facts: ir.Table) -> m.Measures:
+            return {
+                **m.scorecard(self.settings.service).counts(facts),
+                **movement_counts(facts),
+                **compliance_counts(facts),
+            }
+
+        alone = as_if_alone(chosen)
+        summary = m.summarize(alone, followed, counts, self.settings.grain)
         self.summary = summary.cache() if cache else summary
+
+    @staticmethod
+    def _chosen(
+        table: ir.Table,
+        start: datetime | None,
+        end: datetime | None,
+        where: Mapping[str, str] | None,
+    ) -> ir.Table:
+        table = between(table, start, end)
+        for column, value in (where or {}).items():
+            table = table.filter(table[column] == value)
+        return table
 
     def _grouped(self, metric: m.Metric, by: Sequence[str]) -> ir.Table:
         return m.rolled_up(self.summary, metric, by)
