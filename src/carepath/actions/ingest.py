@@ -160,11 +160,12 @@ async def _resolve_customer(
     owner: Customer | None = None
     unknown = []
     for ref in inbound.identities:
-        identity = await uow.identities.find(tenant.id, ref.kind, ref.value)
-        if identity is None:
+        # The identity with its customer in one read; a merged customer's survivor in a second.
+        found = await uow.identities.find_with_owner(tenant.id, ref.kind, ref.value)
+        if found is None:
             unknown.append(ref)
         elif owner is None:
-            owner = await uow.customers.live(tenant.id, identity.customer_id)
+            owner = await uow.customers.live_of(found[1])
     created = owner is None
     if owner is None:
         traits = {"name": inbound.sender_name} if inbound.sender_name else None

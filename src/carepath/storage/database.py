@@ -38,6 +38,10 @@ class Database:
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+                # The default pool (5) was smaller than a busy server's reads in flight: every
+                # connection over it was closed on return and opened again (a thread and four
+                # PRAGMAs each time), for about every second webhook under load.
+                kwargs.update(pool_size=pool_size, max_overflow=pool_size)
         else:
             kwargs.update(pool_size=pool_size, max_overflow=pool_size)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)

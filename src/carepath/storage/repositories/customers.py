@@ -40,8 +40,12 @@ class CustomerRepository(Repository):
     async def live(self, tenant_id: TenantId, customer_id: str) -> Customer | None:
         """The customer, or the one it was merged into: where new activity belongs."""
         customer = await self.get(tenant_id, customer_id)
-        if customer is not None and customer.merged_into is not None:
-            return await self.get(tenant_id, customer.merged_into)
+        return None if customer is None else await self.live_of(customer)
+
+    async def live_of(self, customer: Customer) -> Customer | None:
+        """`customer` itself, or (one more read) the customer it was merged into."""
+        if customer.merged_into is not None:
+            return await self.get(customer.tenant_id, customer.merged_into)
         return customer
 
     async def cluster_ids(self, tenant_id: TenantId, customer_id: CustomerId) -> list[CustomerId]:
@@ -71,6 +75,25 @@ class IdentityRepository(Repository):
             identities.c.value == value,
         )
         return (await self.session.scalars(query)).first()
+
+    async def find_with_owner(
+        self, tenant_id: TenantId, kind: IdentityKind, value: str
+    ) -> tuple[Identity, Customer] | None:
+        """The identity and the customer it belongs to, in one query (ingest's first read)."""
+        owner = and_(customers.c.tenant_id == tenant_id, customers.c.id == identities.c.customer_id)
+        query = (
+            select(Identity, Customer)
+            .select_from(identities)
+            .join(customers, owner)
+            .where(
+                identities.c.tenant_id == tenant_id,
+                identities.c.kind == kind,
+                identities.c.value == value,
+            )
+            .limit(1)
+        )
+        row = (await self.session.execute(query)).first()
+        return None if row is None else (row[0], row[1])
 
     async def of_customers(
         self, tenant_id: TenantId, customer_ids: Sequence[str]

@@ -33,20 +33,25 @@ class TenantConfigRepository(Repository):
         super().__init__(*args, **kwargs)
         # The version in force as this transaction saw it: routing asks several times per message.
         self._versions: dict[TenantId, int | None] = {}
+        self._added: dict[tuple[TenantId, int], TenantConfigVersion] = {}
 
     def add(self, obj: object) -> None:
         if isinstance(obj, TenantConfigVersion):
             self._versions[obj.tenant_id] = obj.version
+            self._added[(obj.tenant_id, obj.version)] = obj
         super().add(obj)
 
     async def current_version(self, tenant_id: TenantId) -> int | None:
         """The number of the version in force (None: never configured); one small read, once per
-        transaction (Core: it does not flush, so `add` records a version added here)."""
+        transaction. Read on the connection, so the session does not autoflush first (ingest's
+        new case would be inserted, then updated when routing queues it); `add` records a
+        version added in this transaction instead."""
         if tenant_id not in self._versions:
             query = select(func.max(tenant_configs.c.version)).where(
                 tenant_configs.c.tenant_id == tenant_id
             )
-            version = (await self.session.execute(query)).scalar_one_or_none()
+            connection = await self.session.connection()
+            version = (await connection.execute(query)).scalar_one_or_none()
             self._versions[tenant_id] = None if version is None else int(version)
         return self._versions[tenant_id]
 
@@ -60,4 +65,10 @@ class TenantConfigRepository(Repository):
         return (await self.session.scalars(query)).first()
 
     async def get(self, tenant_id: TenantId, version: int) -> TenantConfigVersion | None:
-        return await self.session.get(TenantConfigVersion, (tenant_id, version))
+        """A stored version, or one added in this transaction. Without an autoflush, like
+        `current_version`: the first parse of a version must not flush ingest's new case early."""
+        added = self._added.get((tenant_id, version))
+        if added is not None:
+            return added
+        with self.session.no_autoflush:
+            return await self.session.get(TenantConfigVersion, (tenant_id, version))
