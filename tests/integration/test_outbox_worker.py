@@ -473,7 +473,10 @@ async def test_several_workers_run_every_item_exactly_once(database_url_for_work
     assert overlaps == []
     assert set(calls) == set(ids)
     assert set(calls.values()) == {1}
-    assert sorted(by_worker) == ["w0", "w1", "w2"], by_worker
+    if not database_url_for_workers.startswith("sqlite"):
+        # Sharing is PostgreSQL's (SKIP LOCKED). SQLite takes one writer at a time with no
+        # fairness between connections: one worker may lease every batch, which is correct.
+        assert sorted(by_worker) == ["w0", "w1", "w2"], by_worker
     assert sorted(set(attempts)) == [1]
     assert elapsed < 60
 
