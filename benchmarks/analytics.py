@@ -29,8 +29,8 @@ from typing import Any
 from analytics_common import FCR_DAYS, GROUPS, HOURS, LEVEL_S, PLAN, Options, Suite
 from analytics_floor import run_floor
 from analytics_pandas import run_pandas
+from recording import RESULTS
 
-RESULTS = Path(__file__).parent / "results"
 CONTACTS_PER_CUSTOMER = 3.08  # what the generator makes on average over 90 days
 DAYS = 90
 

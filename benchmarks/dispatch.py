@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
 import sys
 import tempfile
@@ -24,10 +23,10 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
+from recording import run_info, write_result
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -51,7 +50,6 @@ from carepath.storage import migrate as migrations
 from carepath.storage.tables import work_items
 from carepath.types import Role
 
-RESULTS = Path(__file__).parent / "results"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 DAY = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "00:00-24:00")
 CONFIG = f"""\
@@ -266,15 +264,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             )
     result = {
         "benchmark": "dispatch",
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": sys.version.split()[0],
-        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
-        "load_average": os.getloadavg(),
+        **run_info(),
         "parameters": {k: v for k, v in vars(args).items() if k != "postgres"},
         "results": results,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "dispatch.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_result("dispatch", result)
     return result
 
 

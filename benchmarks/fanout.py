@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import platform
 import sys
 import tempfile
 import time
 from contextlib import ExitStack
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +36,8 @@ from bench_server import (
     serving,
     spawn,
 )
+from recording import run_info, write_result
 
-RESULTS = Path(os.environ.get("CAREPATH_BENCH_RESULTS") or Path(__file__).parent / "results")
 PER_LISTENER = 500
 
 
@@ -168,15 +165,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             )
     result = {
         "benchmark": "fanout",
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": sys.version.split()[0],
-        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
-        "load_average": os.getloadavg(),
+        **run_info(),
         "parameters": {k: v for k, v in vars(args).items() if k not in ("postgres", "redis")},
         "results": results,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "fanout.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_result("fanout", result)
     return result
 
 

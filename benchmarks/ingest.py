@@ -18,14 +18,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +38,12 @@ from bench_server import (
     serving,
     spawn,
 )
+from recording import run_info, write_result
 from sqlalchemy import func, select
 
 from carepath.storage import Database
 from carepath.storage.tables import messages
 
-RESULTS = Path(os.environ.get("CAREPATH_BENCH_RESULTS") or Path(__file__).parent / "results")
 AREAS = ("650", "415", "408", "212", "312", "617", "206", "303")
 
 
@@ -234,15 +231,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(markdown(results))
     result = {
         "benchmark": "ingest",
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": sys.version.split()[0],
-        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
-        "load_average": os.getloadavg(),
+        **run_info(),
         "parameters": {k: v for k, v in vars(args).items() if k not in ("postgres", "profile")},
         "results": results,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "ingest.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_result("ingest", result)
     return result
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import sklearn
+from recording import RESULTS
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
@@ -37,7 +38,6 @@ from carepath.assistant import (
 from carepath.assistant.thresholds import choose_thresholds
 
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "benchmarks" / "results"
 LATENCY_SAMPLES = 1000
 TARGETS = {
     "banking77 accuracy": 0.91,

@@ -9,17 +9,13 @@ Prints a Markdown table and writes benchmarks/results/routing.json.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import random
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
+
+from recording import run_info, write_result
 
 from carepath.ids import UserId
 from carepath.routing import (
@@ -36,7 +32,6 @@ from carepath.routing import (
     order_work,
 )
 
-RESULTS = Path(__file__).parent / "results"
 NOW = 1_000_000.0
 RULES = RoutingRules(
     min_proficiency=3,
@@ -198,14 +193,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             print(f"| {name} | {implementation} | {value:,.0f} | {ratio} |")
     result = {
         "benchmark": "routing",
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": sys.version.split()[0],
-        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
+        **run_info(),
         "parameters": vars(args),
         "decisions_per_second": scenarios,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "routing.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_result("routing", result)
     return result
 
 

@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from recording import RESULTS
+
 HERE = Path(__file__).parent
-# CAREPATH_BENCH_RESULTS: elsewhere than benchmarks/results (the smoke test uses a temporary one).
-RESULTS = Path(os.environ.get("CAREPATH_BENCH_RESULTS") or Path(__file__).parent / "results")
 Row = dict[str, Any]
 
 
