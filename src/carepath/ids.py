@@ -42,6 +42,7 @@ PREFIXES = {
     "article": "art",
     "kb_search": "kbs",
     "assistant_turn": "atn",
+    "early_status": "eds",
 }
 
 

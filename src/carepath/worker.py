@@ -15,6 +15,7 @@ import httpx
 
 from carepath.channels.email.imap_poller import ImapPolling
 from carepath.delivery import Handler, HandlerContext
+from carepath.delivery.early_status_sweep import EarlyStatusSweep
 from carepath.delivery.registry import build_handlers, http_client
 from carepath.domain.clock import utcnow
 from carepath.domain.outbox import OutboxItem, OutboxStatus
@@ -185,6 +186,8 @@ class BackgroundWorker:
         self._http = http
         self.imap: ImapPolling | None = None  # email mailboxes, polled beside the outbox
         self.dispatcher: DispatcherTask | None = None  # routing of waiting work to agents
+        # Delivery reports that came before their provider id: applied late, or purged.
+        self.early_statuses: EarlyStatusSweep | None = None
         self._stop = stop = asyncio.Event()
         self._task = asyncio.create_task(worker.run(stop), name=f"outbox worker {worker.name}")
 
@@ -208,6 +211,7 @@ class BackgroundWorker:
         background = cls(worker, http)
         background.imap = ImapPolling.start(db, settings, name=worker.name)
         background.dispatcher = DispatcherTask.start(db, name=worker.name)
+        background.early_statuses = EarlyStatusSweep(db)
         return background
 
     async def stop(self, grace_s: float = STOP_GRACE_S) -> None:
@@ -216,6 +220,8 @@ class BackgroundWorker:
             await self.imap.stop(grace_s)
         if self.dispatcher is not None:
             await self.dispatcher.stop(grace_s)
+        if self.early_statuses is not None:
+            await self.early_statuses.stop(grace_s)
         self._stop.set()
         try:
             await asyncio.wait_for(self._task, grace_s)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import httpx
 
+from carepath.actions.article_feedback import do_search_help_centre
 from carepath.actions.identify import TrackedEvent, do_identify, do_track
 from carepath.actions.ingest import do_ingest_inbound
 from carepath.domain.attachments import Attachment
@@ -26,6 +27,23 @@ NAME = "Ada Lovelace"
 # Every piece of text this person wrote or was written about carries this marker.
 MARK = "ZQX-"
 FILE = b"scan of my passport ZQX-file"
+VISITOR = "visitor-ada-7f3c"
+
+
+async def _searches(db: Database, c: Company) -> None:
+    """Ada searches the help centre as a visitor carepath knows, and once anonymously with her
+    email address in the words."""
+    tenant = c.tenant.id
+    await do_identify(
+        db,
+        tenant,
+        [
+            IdentityRef.of(IdentityKind.EMAIL, EMAIL),
+            IdentityRef.of(IdentityKind.WEB_VISITOR, VISITOR),
+        ],
+    )
+    await do_search_help_centre(db, tenant, "refund for order ZQX-7781", visitor=VISITOR)
+    await do_search_help_centre(db, tenant, f"account {EMAIL} locked")
 
 
 async def _ada(db: Database, settings: Settings, client: httpx.AsyncClient, c: Company) -> str:
@@ -146,9 +164,11 @@ async def test_erasure_leaves_nothing_personal_in_any_table_or_file_and_is_idemp
 ) -> None:
     company = await make_company(db)
     merged_away = await _ada(db, settings, client, company)
+    await _searches(db, company)
     needles = [EMAIL, PHONE, NAME, MARK]
     before = await find(db, needles)
     assert before, "the scan finds the person before erasure (or it proves nothing)"
+    assert "kb_searches.query" in before
     admin = bearer(company.admin_token)
     refused = await client.post(
         f"/v1/customers/{merged_away}/erase", headers=bearer(company.supervisor_token)
@@ -162,7 +182,8 @@ async def test_erasure_leaves_nothing_personal_in_any_table_or_file_and_is_idemp
     assert len(body["customer_ids"]) == 2
     assert body["already_erased"] is False
     counts = body["counts"]
-    assert (counts["messages"], counts["notes"], counts["identities"]) == (2, 1, 2)
+    assert (counts["messages"], counts["notes"], counts["identities"]) == (2, 1, 3)
+    assert counts["searches_redacted"] == 2
     assert counts["files_removed"] == 1
     assert counts["journey_events_anonymised"] >= 1
     assert await find(db, needles) == {}
@@ -202,6 +223,7 @@ async def test_erasure_leaves_nothing_personal_in_any_table_or_file_and_is_idemp
             "identities removed": counts["identities"],
             "files removed": counts["files_removed"],
             "journey events anonymised": counts["journey_events_anonymised"],
+            "searches redacted": counts["searches_redacted"],
         },
         result="nothing of the person left in any table or file; audited once with counts "
         "only; a second erasure changes nothing; the next SMS from the number is a new customer",

@@ -37,8 +37,10 @@ async def record_search(
     *,
     source: SearchSource,
     intent: str | None = None,
+    customer_id: str | None = None,
 ) -> SearchRecord:
-    """Record a search and whether it found a good answer, inside the caller's transaction."""
+    """Record a search and whether it found a good answer, inside the caller's transaction;
+    `customer_id` when the searcher is known (so erasing them finds their words)."""
     if not hits:
         outcome = SearchOutcome.NO_HIT
     elif is_good(hits, dialect=dialect_of(uow)):
@@ -54,13 +56,19 @@ async def record_search(
         best_score=hits[0].score if hits else None,
         article_id=hits[0].article_id if hits else None,
         intent=intent,
+        customer_id=customer_id,
     )
     uow.kb_searches.add(record)
     return record
 
 
 async def record_unanswered(
-    uow: UnitOfWork, tenant_id: TenantId, text: str, intent: str | None
+    uow: UnitOfWork,
+    tenant_id: TenantId,
+    text: str,
+    intent: str | None,
+    *,
+    customer_id: str | None = None,
 ) -> SearchRecord:
     """For the assistant: a customer's turn it could not answer from the knowledge base."""
     record = SearchRecord.of(
@@ -69,6 +77,7 @@ async def record_unanswered(
         text=text,
         outcome=SearchOutcome.NO_HIT,
         intent=intent,
+        customer_id=customer_id,
     )
     uow.kb_searches.add(record)
     return record
@@ -88,8 +97,10 @@ async def do_search_help_centre(
     journey, all in one transaction."""
     async with db.uow() as uow:
         hits = await search(uow, tenant_id, query, locale=locale, channel=channel, limit=limit)
-        record = await record_search(uow, tenant_id, query, hits, source=SearchSource.HELP_CENTRE)
         customer_id = await _known_visitor(uow, tenant_id, visitor)
+        record = await record_search(
+            uow, tenant_id, query, hits, source=SearchSource.HELP_CENTRE, customer_id=customer_id
+        )
         if customer_id is not None:
             properties = {"query": record.query, "hits": len(hits), "search_id": record.id}
             await _journey(

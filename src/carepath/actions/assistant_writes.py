@@ -66,6 +66,7 @@ async def write_turn(
         await uow.contacts.get(case.tenant_id, message.contact_id) if message.contact_id else None
     )
     for record in searched:
+        record.customer_id = case.customer_id  # the customer's words: erasure must find them
         uow.kb_searches.add(record)
     if decision.intent and decision.intent != case.intent:
         case.set_intent(decision.intent, now)

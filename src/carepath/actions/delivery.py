@@ -3,6 +3,7 @@ sends (survey questions)."""
 
 from __future__ import annotations
 
+from carepath.actions.early_statuses import ProviderRef, apply_early_statuses, keep_early_status
 from carepath.actions.payloads import message_payload
 from carepath.domain.cases import Case
 from carepath.domain.clock import utcnow
@@ -40,7 +41,9 @@ async def do_record_delivery(
     external_id: str | None = None,
 ) -> Message:
     """A send succeeded, or a provider reported progress. Stale reports (callbacks arrive out of
-    order) change nothing; the provider's id is kept so its callbacks find the message."""
+    order) change nothing; the provider's id is kept so its callbacks find the message, and
+    reports that came before it are applied once it is stored."""
+    stored_id: str | None = None
     async with db.uow() as uow:
         # Locked: two reports at once (delivered and read) must not both compare against the
         # old state, or the later commit writes its older status over the newer one.
@@ -49,12 +52,35 @@ async def do_record_delivery(
             raise NotFound("message not found", kind="message")
         changed = message.record_delivery(status)
         if external_id and message.external_id is None:
-            message.external_id = external_id
+            message.external_id = stored_id = external_id
             changed = True
         if changed:
             payload = {**message_payload(message), "delivery_status": message.delivery_status}
             await uow.events.append(tenant_id, EventType.MESSAGE_UPDATED, payload)
+    if stored_id is not None:
+        # After the commit, so a report kept meanwhile is seen (actions/early_statuses.py).
+        ref = ProviderRef(tenant_id, message.channel, stored_id)
+        return await apply_early_statuses(db, ref) or message
     return message
+
+
+async def do_record_provider_status(
+    db: Database,
+    tenant_id: TenantId,
+    channel: Channel,
+    external_id: str,
+    status: DeliveryStatus,
+) -> Message | None:
+    """A provider's report on one of our messages, named by its provider id. One that comes
+    before the send recorded that id is kept and applied when it is: it was acknowledged, so it
+    is never dropped. None when no message of ours carries the id (yet)."""
+    async with db.uow(write=False) as uow:
+        message = await uow.messages.by_external_id(tenant_id, channel, external_id)
+    if message is None:
+        return await keep_early_status(db, tenant_id, channel, external_id, status, utcnow())
+    if not message.is_sendable:  # the provider's id of a customer's message: nothing to record
+        return None
+    return await do_record_delivery(db, tenant_id, message.id, status)
 
 
 async def do_post_system_message(

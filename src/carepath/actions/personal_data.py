@@ -13,11 +13,15 @@ from carepath.access import Permission, Principal, authorize, scoped
 from carepath.domain import AuditEntry
 from carepath.domain.clock import utcnow
 from carepath.domain.events import EventType
+from carepath.domain.identities import IdentityKind
 from carepath.ids import CustomerId
 from carepath.privacy.export import build_export, message_files
 from carepath.storage import Database, UnitOfWork
 from carepath.storage.files import AttachmentStore
 from carepath.storage.repositories.personal_data import PersonalDataRepository
+
+# Addresses distinctive enough to find in free text (a visitor id or short external id is not).
+SEARCHABLE_ADDRESSES = frozenset({IdentityKind.EMAIL, IdentityKind.PHONE})
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class ErasureCounts:
     calls_blanked: int = 0
     callbacks_blanked: int = 0
     stream_events_redacted: int = 0
+    searches_redacted: int = 0
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,9 @@ async def _erase_cluster(
     for callback in callbacks:
         callback.phone = ""
     redacted = await data.redact_events(tenant_id, cluster)
+    # Read before the identities go: an address typed into an anonymous search is theirs too.
+    addresses = [i.value for i in owned if i.kind in SEARCHABLE_ADDRESSES]
+    searches = await data.redact_searches(tenant_id, cluster, addresses)
     await data.redact_audit(tenant_id, cluster)
     counts = ErasureCounts(
         customers=len(people),
@@ -155,6 +163,7 @@ async def _erase_cluster(
         calls_blanked=len(calls),
         callbacks_blanked=len(callbacks),
         stream_events_redacted=redacted,
+        searches_redacted=searches,
     )
     return counts, files, already and not said and not owned
 

@@ -46,6 +46,9 @@ class SearchRecord:
     intent: str | None = None
     id: str = field(default_factory=lambda: new_id("kb_search"))
     created_at: datetime = field(default_factory=utcnow)
+    # Who searched, when known (a known visitor, the assistant's customer): erasure finds the
+    # person's words by it.
+    customer_id: str | None = None
 
     @classmethod
     def of(
@@ -59,6 +62,7 @@ class SearchRecord:
         best_score: float | None = None,
         article_id: str | None = None,
         intent: str | None = None,
+        customer_id: str | None = None,
         now: datetime | None = None,
     ) -> SearchRecord:
         return cls(
@@ -72,6 +76,7 @@ class SearchRecord:
             article_id=article_id,
             intent=intent[:80] if intent else None,
             created_at=now or utcnow(),
+            customer_id=customer_id,
         )
 
     def mark_not_helpful(self) -> None:

@@ -28,6 +28,7 @@ from carepath.storage.tables import (
     customers,
     identities,
     journey_events,
+    kb_searches,
     messages,
     surveys,
 )
@@ -76,6 +77,7 @@ async def build_export(
         "callbacks": _rows(callbacks, await data.callbacks(tenant_id, cluster)),
         "surveys": _rows(surveys, await data.surveys(tenant_id, cluster)),
         "journey_events": _rows(journey_events, await data.journey(tenant_id, cluster)),
+        "searches": _rows(kb_searches, await data.searches(tenant_id, cluster)),
     }
 
 

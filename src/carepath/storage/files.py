@@ -12,6 +12,11 @@ from pathlib import Path
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
+def digest(data: bytes) -> str:
+    """The name `data` is stored under: known before it is written (see `AttachmentStore`)."""
+    return hashlib.sha256(data).hexdigest()
+
+
 class AttachmentStore:
     """Write-once files named by the SHA-256 of their content.
 
@@ -30,7 +35,7 @@ class AttachmentStore:
 
     def put(self, data: bytes) -> str:
         """Store `data` (if not already there) and return its SHA-256."""
-        sha256 = hashlib.sha256(data).hexdigest()
+        sha256 = digest(data)
         final = self.path(sha256)
         if final.exists():
             return sha256

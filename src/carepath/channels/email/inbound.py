@@ -29,7 +29,7 @@ from carepath.domain.properties import json_size
 from carepath.ids import TenantId
 from carepath.settings import Settings
 from carepath.storage import Database
-from carepath.storage.files import AttachmentStore
+from carepath.storage.files import AttachmentStore, digest
 
 log = logging.getLogger("carepath.email")
 
@@ -139,35 +139,19 @@ class EmailInbox:
             if parsed.loop.kind is LoopKind.BOUNCE:
                 await self._record_bounce(parsed, accounts)
             return Delivery(outcome, parsed)
-        attachments, extra = await asyncio.to_thread(self._keep_files, parsed)
-        results = []
-        for account in _one_per_tenant(accounts):
-            inbound = _inbound(parsed, account, attachments, {**extra, "source": source})
-            results.append(await do_ingest_inbound(self.db, inbound))
+        files = await asyncio.to_thread(_files_of, parsed)  # hashing and sizing take a while
+        # Built, and so checked, before any file is written: a mail refused here (InvalidInput,
+        # a permanent 5xx) leaves nothing on disk. A failure later, in ingest, is a temporary
+        # one the sender retries, and the retry finds its files already there.
+        inbounds = [
+            _inbound(parsed, account, files.attachments, {**files.extra, "source": source})
+            for account in _one_per_tenant(accounts)
+        ]
+        await asyncio.to_thread(files.write, self.store)
+        results = [await do_ingest_inbound(self.db, inbound) for inbound in inbounds]
         outcome = Outcome.DUPLICATE if all(r.duplicate for r in results) else Outcome.STORED
         self.counters.count(outcome)
         return Delivery(outcome, parsed, tuple(results))
-
-    def _keep_files(self, parsed: ParsedEmail) -> tuple[tuple[Attachment, ...], dict[str, Any]]:
-        """Stores the accepted attachments, and bodies too long for the message's properties."""
-        attachments = tuple(
-            item.metadata(None if item.rejected_reason else self.store.put(item.data))
-            for item in parsed.attachments
-        )
-        extra: dict[str, Any] = {}
-        original = mask_card_numbers(parsed.original_text)
-        if parsed.original_text != parsed.text:
-            extra["original_text"] = original
-            if json_size(original, field="original_text") > INLINE_TEXT_BYTES:
-                extra["original_text"] = _prefix(original, INLINE_TEXT_BYTES)
-                extra["original_text_sha256"] = self.store.put(original.encode())
-        if parsed.html:
-            html = mask_card_numbers(parsed.html)
-            if json_size(html, field="html") > INLINE_HTML_BYTES:
-                extra["html_sha256"] = self.store.put(html.encode())
-            else:
-                extra["html"] = html
-        return attachments, extra
 
     async def _record_bounce(self, parsed: ParsedEmail, accounts: Sequence[ChannelAccount]) -> None:
         if not parsed.bounced_ids:
@@ -180,6 +164,47 @@ class EmailInbox:
                 await do_record_delivery(
                     self.db, TenantId(account.tenant_id), returned.id, DeliveryStatus.FAILED
                 )
+
+
+@dataclass(frozen=True)
+class _Files:
+    """What an email keeps in the file store, named by digest before anything is written:
+    the accepted attachments, and bodies too long for the message's properties."""
+
+    attachments: tuple[Attachment, ...]
+    extra: dict[str, Any]
+    contents: tuple[bytes, ...]
+
+    def write(self, store: AttachmentStore) -> None:
+        for data in self.contents:
+            store.put(data)
+
+
+def _files_of(parsed: ParsedEmail) -> _Files:
+    contents: list[bytes] = []
+
+    def named(data: bytes) -> str:
+        contents.append(data)
+        return digest(data)
+
+    attachments = tuple(
+        item.metadata(None if item.rejected_reason else named(item.data))
+        for item in parsed.attachments
+    )
+    extra: dict[str, Any] = {}
+    original = mask_card_numbers(parsed.original_text)
+    if parsed.original_text != parsed.text:
+        extra["original_text"] = original
+        if json_size(original, field="original_text") > INLINE_TEXT_BYTES:
+            extra["original_text"] = _prefix(original, INLINE_TEXT_BYTES)
+            extra["original_text_sha256"] = named(original.encode())
+    if parsed.html:
+        html = mask_card_numbers(parsed.html)
+        if json_size(html, field="html") > INLINE_HTML_BYTES:
+            extra["html_sha256"] = named(html.encode())
+        else:
+            extra["html"] = html
+    return _Files(attachments, extra, tuple(contents))
 
 
 def _one_per_tenant(accounts: Sequence[ChannelAccount]) -> list[ChannelAccount]:

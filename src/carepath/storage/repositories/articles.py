@@ -134,7 +134,12 @@ class SearchRecordRepository(Repository):
                 func.min(kb_searches.c.query),
                 func.max(kb_searches.c.created_at),
             )
-            .where(kb_searches.c.tenant_id == tenant_id, outcome != SearchOutcome.ANSWERED)
+            .where(
+                kb_searches.c.tenant_id == tenant_id,
+                outcome != SearchOutcome.ANSWERED,
+                # An erased person's search has no words left to group or show.
+                kb_searches.c.query != "",
+            )
             .group_by(kb_searches.c.words, kb_searches.c.intent)
             .order_by(count.desc(), kb_searches.c.words)
             .limit(limit)

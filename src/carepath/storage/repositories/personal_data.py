@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, Text, cast, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, Table, Text, cast, delete, insert, or_, select, update
 
 from carepath.domain.assistant import AssistantTurn
 from carepath.domain.callbacks import Callback
@@ -20,6 +20,7 @@ from carepath.domain.journey import JourneyEvent
 from carepath.domain.messages import Message
 from carepath.domain.surveys import Survey
 from carepath.ids import TenantId, new_id
+from carepath.knowledge.gaps import SearchRecord
 from carepath.storage.repositories.base import Repository, decode_cursor, encode_cursor
 from carepath.storage.tables import (
     assistant_turns,
@@ -34,9 +35,13 @@ from carepath.storage.tables import (
     events,
     identities,
     journey_events,
+    kb_searches,
     messages,
     surveys,
 )
+
+# What an erased person's search keeps of its text: nothing (the content-gap report skips it).
+ERASED_SEARCH = ""
 
 T = TypeVar("T")
 
@@ -70,6 +75,9 @@ class PersonalDataRepository(Repository):
 
     async def journey(self, tenant_id: TenantId, ids: Sequence[str]) -> Sequence[JourneyEvent]:
         return await self._of(JourneyEvent, journey_events, tenant_id, ids)
+
+    async def searches(self, tenant_id: TenantId, ids: Sequence[str]) -> Sequence[SearchRecord]:
+        return await self._of(SearchRecord, kb_searches, tenant_id, ids)
 
     async def merges(self, tenant_id: TenantId, ids: Sequence[str]) -> Sequence[CustomerMerge]:
         query = (
@@ -131,6 +139,25 @@ class PersonalDataRepository(Repository):
             update(events)
             .where(events.c.tenant_id == tenant_id, about)
             .values(payload={"erased": True})
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def redact_searches(
+        self, tenant_id: TenantId, ids: Sequence[str], addresses: Sequence[str]
+    ) -> int:
+        """Knowledge-base searches keep their outcome, scores and time (content-gap analytics)
+        but lose the words: the person's own searches, and any whose text holds one of their
+        addresses (an anonymous search where they typed their email or number)."""
+        mine: list[ColumnElement[bool]] = [kb_searches.c.customer_id.in_(ids)]
+        mine += [kb_searches.c.query.contains(a, autoescape=True) for a in addresses]
+        result = await self.session.execute(
+            update(kb_searches)
+            .where(
+                kb_searches.c.tenant_id == tenant_id,
+                kb_searches.c.query != ERASED_SEARCH,
+                or_(*mine),
+            )
+            .values(query=ERASED_SEARCH, words=ERASED_SEARCH)
         )
         return int(getattr(result, "rowcount", 0) or 0)
 

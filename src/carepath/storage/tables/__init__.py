@@ -26,6 +26,7 @@ from carepath.storage.tables.conversations import (
     messages,
     surveys,
 )
+from carepath.storage.tables.delivery import early_delivery_statuses
 from carepath.storage.tables.mapping import map_domain, mapper_registry
 from carepath.storage.tables.privacy import case_audit
 from carepath.storage.tables.stream import (
@@ -57,6 +58,7 @@ __all__ = [
     "contacts",
     "customer_merges",
     "customers",
+    "early_delivery_statuses",
     "event_counters",
     "events",
     "identities",

@@ -148,5 +148,9 @@ kb_searches = Table(
     Column("best_score", Float, nullable=True),
     Column("article_id", ID, ForeignKey("articles.id", ondelete="SET NULL"), nullable=True),
     Column("created_at", UTCDateTime(), nullable=False),
+    # Who searched, when carepath knows (a known visitor, the assistant's customer): erasure
+    # finds their words by it. Anonymous searches have none.
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=True),
     Index("ix_kb_searches_tenant_id_outcome_created_at", "tenant_id", "outcome", "created_at"),
+    Index("ix_kb_searches_tenant_id_customer_id", "tenant_id", "customer_id"),
 )

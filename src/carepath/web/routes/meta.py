@@ -21,7 +21,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from carepath.actions.delivery import do_record_delivery
+from carepath.actions.delivery import do_record_provider_status
 from carepath.actions.ingest import do_ingest_inbound
 from carepath.channels.meta.messenger import parse_messaging_webhook
 from carepath.channels.meta.shape import as_object
@@ -125,14 +125,8 @@ async def _ingest(request: Request, inbounds: Sequence[InboundMessage]) -> tuple
 async def _record(
     request: Request, tenant: Tenant, channel: Channel, message_id: str, status: DeliveryStatus
 ) -> None:
-    db = get_state(request).db
-    async with db.uow(write=False) as uow:
-        message = await uow.messages.by_external_id(tenant.id, channel, message_id)
-    if message is None or not message.is_sendable:
-        # Not one of ours (or not recorded yet): acknowledging stops pointless provider retries.
-        log.info("%s status for unknown message %s", channel, message_id)
-        return
-    await do_record_delivery(db, tenant.id, message.id, status)
+    # A status for an id not stored yet is kept until the send stores it (never dropped).
+    await do_record_provider_status(get_state(request).db, tenant.id, channel, message_id, status)
 
 
 @router.get("/whatsapp/{tenant_ref}", summary="WhatsApp webhook subscription handshake")

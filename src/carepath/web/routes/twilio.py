@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from carepath.actions.delivery import do_record_delivery
+from carepath.actions.delivery import do_record_provider_status
 from carepath.actions.ingest import do_ingest_inbound
 from carepath.channels.twilio.signature import SIGNATURE_HEADER, verify_signature, webhook_url
 from carepath.channels.twilio.sms import parse_inbound_sms, parse_status_callback
@@ -125,12 +125,10 @@ async def sms_status(tenant_ref: str, request: Request) -> Response:
             raise Refusal(400, "bad_request", exc.message) from exc
     except Refusal as refusal:
         return refusal.response
-    db = get_state(request).db
-    async with db.uow(write=False) as uow:
-        message = await uow.messages.by_external_id(tenant.id, Channel.SMS, report.message_sid)
-    if message is None:
-        # Not one of ours (or not recorded yet): acknowledging stops pointless provider retries.
-        log.info("status for unknown message %s", report.message_sid)
-    elif report.status is not None:
-        await do_record_delivery(db, tenant.id, message.id, report.status)
+    if report.status is not None:
+        # A report for an id not stored yet is kept until the send stores it (acknowledged,
+        # so never dropped); one that never matches is purged after a day.
+        await do_record_provider_status(
+            get_state(request).db, tenant.id, Channel.SMS, report.message_sid, report.status
+        )
     return Response(status_code=204)
