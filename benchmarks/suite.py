@@ -180,6 +180,34 @@ def analytics_rows(result: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def stored_memory_rows(result: dict[str, Any]) -> list[Row]:
+    rows = []
+    for database, r in result["results"].items():
+        stored, empty = r["stored"], r["empty"]
+        count = f"{stored['stored_before']:,} stored messages"
+        rows.append(
+            _row(
+                f"memory {database}: server peak RSS MB with {count} (baseline: empty database)",
+                "MB",
+                stored["peak_mb"],
+                empty["peak_mb"],
+                "reported",
+                True,
+            )
+        )
+        rows.append(
+            _row(
+                f"ingest {database} with {count}: msgs/s (baseline: empty database)",
+                "msgs/s",
+                stored["ingest"]["per_second"],
+                empty["ingest"]["per_second"],
+                "reported",
+                True,
+            )
+        )
+    return rows
+
+
 def _latest(pattern: str) -> Path:
     return Path(max(glob.glob(str(RESULTS / pattern)), key=os.path.getmtime))
 
@@ -207,8 +235,9 @@ BENCHMARKS: dict[str, tuple[list[str], list[str] | None, str, Callable[[Any], li
     "dispatch": ([], None, "dispatch.json", dispatch_rows),
     "intent_classifier": ([], None, "intent_classifier-*.json", classifier_rows),
     "analytics": (["--rows", "1000000"], None, "analytics.json", analytics_rows),
+    "stored_memory": ([], ["--quick", "--no-postgres"], "stored_memory.json", stored_memory_rows),
 }
-TAKES_POSTGRES = {"ingest", "fanout", "dispatch"}
+TAKES_POSTGRES = {"ingest", "fanout", "dispatch", "stored_memory"}
 
 
 def run_one(name: str, args: argparse.Namespace) -> tuple[list[Row], float]:
