@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -35,7 +36,7 @@ def contact_facts(contacts: ir.Table, windows: Windows | None = None) -> ir.Tabl
     `followed` (any, within `hours`), `next_<channel>` (one on that channel within `hours`) and
     `digital_next` (one on any channel but voice within `hours`).
     """
-    flags = _follow_up_flags(contacts, windows or Windows())
+    flags = _follow_ups(contacts, windows or Windows())
     joined = contacts.left_join(flags, contacts.contact_id == flags.first_id)
     facts = joined.select(
         *[contacts[name] for name in contacts.columns],
@@ -44,16 +45,17 @@ def contact_facts(contacts: ir.Table, windows: Windows | None = None) -> ir.Tabl
     return _with_digital_next(facts)
 
 
-def followed_contacts(contacts: ir.Table, windows: Windows | None = None) -> ir.Table:
+def followed_contacts(
+    contacts: ir.Table, windows: Windows | None = None, carry: Sequence[str] | None = None
+) -> ir.Table:
     """The facts (as `contact_facts`) of only the contacts followed by at least one contact of
     the same customer within the longer window: a small share of all (a fifth of the generated
-    ones), whose flags are not all false."""
-    flags = _follow_up_flags(contacts, windows or Windows())
-    joined = contacts.join(flags, contacts.contact_id == flags.first_id)
-    facts = joined.select(
-        *[contacts[name] for name in contacts.columns],
-        **{name: joined[name] == 1 for name in FLAGS},
-    )
+    ones), whose flags are not all false. Of the contact's own columns, only those in `carry`
+    (all by default): they travel through the self-join, which spares joining the flags back
+    onto the contacts (a second join as large as the first)."""
+    carried = list(contacts.columns) if carry is None else [str(name) for name in carry]
+    followed = _follow_ups(contacts, windows or Windows(), carried)
+    facts = followed.select(*carried, **{name: followed[name] == 1 for name in FLAGS})
     return _with_digital_next(facts)
 
 
@@ -63,12 +65,13 @@ def as_if_alone(contacts: ir.Table) -> ir.Table:
     return contacts.mutate(**{name: ibis.literal(False) for name in FOLLOW_UPS})
 
 
-def _follow_up_flags(contacts: ir.Table, windows: Windows) -> ir.Table:
-    """The flags, as 0/1, of each contact (`first_id`) followed within the longer window.
+def _follow_ups(contacts: ir.Table, windows: Windows, carry: Sequence[str] = ()) -> ir.Table:
+    """The flags, as 0/1, of each contact (`first_id`) followed within the longer window, with
+    its columns named in `carry`.
 
     One self-join on the customer over the longer of the two windows; customers have few
     contacts each, so the pairs stay close to the number of contacts. Only the columns the
-    flags need travel through the join.
+    flags need, and those carried, travel through the join.
     """
     repeat_window = ibis.interval(seconds=round(windows.fcr_days * 86_400))
     near_window = ibis.interval(seconds=round(windows.hours * 3_600))
@@ -78,6 +81,7 @@ def _follow_up_flags(contacts: ir.Table, windows: Windows) -> ir.Table:
         first_customer=contacts.customer_id,
         first_at=contacts.started_at,
         first_intent=contacts.intent,
+        **{name: contacts[name] for name in carry},
     )
     later = contacts.select(
         later_customer=contacts.customer_id,
@@ -100,6 +104,8 @@ def _follow_up_flags(contacts: ir.Table, windows: Windows) -> ir.Table:
         | (pairs.first_intent == pairs.later_intent)
     )
     return pairs.group_by("first_id").aggregate(
+        # One contact's own values in every pair of its group: any of them is the value.
+        **{name: pairs[name].arbitrary() for name in carry},
         repeat=_any((pairs.later_at <= pairs.first_at + repeat_window) & same_intent),
         followed=_any(soon),
         **{

@@ -252,9 +252,21 @@ def summarize(
     without. That spares joining the flags back onto every contact; the correction is exact
     (counts are integers), and the other figures (sums of times, too) are never touched."""
     base = alone.group_by(keys(alone, DIMENSIONS, grain)).aggregate(**counts(alone))
-    read_flags = [name for name, value in counts(followed).items() if _reads_follow_ups(value)]
+    read_flags = [name for name, value in counts(alone).items() if _reads_follow_ups(value, alone)]
     if not read_flags:
         return base
+    absent = follow_up_inputs(counts, alone) - set(followed.columns)
+    if absent:
+        raise ValueError(f"the followed contacts lack {sorted(absent)}, which the counts read")
+    # Columns the followed contacts did not carry only complete the table for `counts`: no
+    # figure computed from them here reads them (checked above).
+    followed = followed.mutate(
+        **{
+            name: ibis.null(dtype)
+            for name, dtype in alone.schema().items()
+            if name not in followed.columns
+        }
+    )
     unflagged = as_if_alone(followed)
     corrections = [
         table.group_by(keys(table, DIMENSIONS, grain)).aggregate(
@@ -279,8 +291,24 @@ def summarize(
     )
 
 
-def _reads_follow_ups(value: ir.Value) -> bool:
-    return any(field.name in FOLLOW_UPS for field in value.op().find(ops.Field))
+def follow_up_inputs(counts: Callable[[ir.Table], Measures], facts: ir.Table) -> set[str]:
+    """The columns of a contact, besides the follow-up flags and the group keys, that the counts
+    reading a flag read: what the followed contacts must carry for `summarize`."""
+    read: set[str] = set()
+    for value in counts(facts).values():
+        if _reads_follow_ups(value, facts):
+            read |= _columns_read(value, facts)
+    return read - set(FOLLOW_UPS)
+
+
+def _reads_follow_ups(value: ir.Value, facts: ir.Table) -> bool:
+    return not _columns_read(value, facts).isdisjoint(FOLLOW_UPS)
+
+
+def _columns_read(value: ir.Value, facts: ir.Table) -> set[str]:
+    # Only the fields of `facts` itself: `find` also walks into the relations it is built from.
+    table = facts.op()
+    return {field.name for field in value.op().find(ops.Field) if field.rel == table}
 
 
 def rolled_up(summary: ir.Table, metric: Metric, by: Sequence[str] = ()) -> ir.Table:

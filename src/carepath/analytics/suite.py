@@ -61,8 +61,6 @@ class Metrics:
     ) -> None:
         self.settings = settings or MetricSettings()
         chosen = self._chosen(contacts, start, end, where)
-        followed = followed_contacts(contacts, self.settings.windows)
-        followed = self._chosen(followed, start, end, where)
 
         def counts(facts: ir.Table) -> m.Measures:
             return {
@@ -72,6 +70,12 @@ class Metrics:
             }
 
         alone = as_if_alone(chosen)
+        # What the followed contacts carry: what the group keys, the filters and the counts
+        # that read a follow-up flag need of them.
+        needed = {"started_at", *m.DIMENSIONS, *(where or {})} | m.follow_up_inputs(counts, alone)
+        carry = [name for name in contacts.columns if name in needed]
+        followed = followed_contacts(contacts, self.settings.windows, carry)
+        followed = self._chosen(followed, start, end, where)
         summary = m.summarize(alone, followed, counts, self.settings.grain)
         self.summary = summary.cache() if cache else summary
 
