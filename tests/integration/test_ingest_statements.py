@@ -8,13 +8,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import event, text
 
 from carepath.actions.ingest import do_ingest_inbound
 from carepath.actions.tenant_config import do_apply_tenant_config
 from carepath.domain.cases import CaseStatus
 from carepath.domain.contacts import Channel
-from carepath.storage import Database
+from carepath.storage import Database, UnitOfWork
 from tests.factories import make_tenant, system
 from tests.inbound import inbound
 
@@ -94,5 +95,83 @@ async def test_concurrent_sqlite_reads_reuse_pooled_connections(tmp_path: Path) 
         # then none of them opened a connection (a thread and four PRAGMAs each)
         assert opened == 16
         assert len(connects) == opened
+    finally:
+        await db.dispose()
+
+
+async def test_the_webhooks_lone_read_runs_outside_a_transaction(db: Database) -> None:
+    # given a tenant
+    tenant = await make_tenant(db)
+
+    async def reads_in_transaction(uow: UnitOfWork) -> bool:
+        assert await uow.tenants.get(tenant.id) is not None
+        driver = (await (await uow.session.connection()).get_raw_connection()).driver_connection
+        assert driver is not None
+        return bool(driver.in_transaction if db.is_sqlite else driver.is_in_transaction())
+
+    # when the webhook's one read runs (Database.lone_read), and an ordinary read for contrast
+    with statements(db) as seen:
+        async with db.lone_read() as uow:
+            lone = await reads_in_transaction(uow)
+    async with db.uow(write=False) as uow:
+        ordinary = await reads_in_transaction(uow)
+    # then only the ordinary read opened a transaction (BEGIN and ROLLBACK are round trips)
+    assert ordinary
+    assert not lone
+    assert not [s for s in seen if s.startswith("BEGIN")]
+
+
+async def test_the_message_and_its_journey_event_go_in_after_what_they_refer_to(
+    db: Database,
+) -> None:
+    # given a tenant
+    tenant = await make_tenant(db)
+    # when a new customer writes (card number included)
+    text = "card 4111 1111 1111 1111 was charged twice"
+    with statements(db) as seen:
+        result = await do_ingest_inbound(db, inbound(tenant.id, Channel.SMS, "+16505550125", text))
+    # then the message and journey event are inserted once each, after the case and contact
+    inserts = [s.split()[2] for s in seen if s.startswith("INSERT INTO")]
+    for child in ("MESSAGES", "JOURNEY_EVENTS"):
+        assert inserts.count(child) == 1
+        assert inserts.index(child) > inserts.index("CASES")
+        assert inserts.index(child) > inserts.index("CONTACTS")
+    # and what the caller holds is what was stored (masked), readable after the commit
+    async with db.uow(write=False) as uow:
+        stored = await uow.messages.get(tenant.id, result.message.id)
+        journey = await uow.journey.of_customers(tenant.id, [result.customer.id])
+    assert stored is not None
+    assert result.contact is not None
+    assert "4111 1111 1111 1111" not in result.message.text
+    assert (stored.text, stored.contact_id, stored.case_id) == (
+        result.message.text,
+        result.contact.id,
+        result.case.id,
+    )
+    assert [(j.contact_id, j.case_id) for j in journey] == [(result.contact.id, result.case.id)]
+
+
+async def test_a_pooled_connection_the_server_dropped_is_replaced(database_url: str) -> None:
+    # given a PostgreSQL pool of one connection, whose server process is then terminated
+    # (SQLite has no server to drop it)
+    if database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL only")
+    db = Database(database_url, pool_size=1)
+    try:
+        async with db.uow(write=False) as uow:
+            pid = (await uow.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        killer = Database(database_url)
+        try:
+            async with killer.engine.connect() as other:
+                await other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        finally:
+            await killer.dispose()
+        # when the next units of work check the pooled connections out
+        async with db.lone_read() as uow:
+            read = (await uow.session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+        async with db.uow() as uow:
+            await uow.session.execute(text("SELECT 1"))
+        # then they ran on a new connection instead of failing (the ping on checkout)
+        assert read != pid
     finally:
         await db.dispose()

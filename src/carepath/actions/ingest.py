@@ -103,21 +103,25 @@ async def _ingest(
         properties=inbound.properties,
         now=now,
     )
-    uow.messages.add(message)
-    if contact is not None:
-        uow.journey.add(
-            JourneyEvent.record(
-                tenant_id=tenant.id,
-                customer_id=customer.id,
-                type=JourneyEventType.MESSAGE,
-                name=f"{inbound.channel.value}_message",
-                channel=inbound.channel,
-                occurred_at=now,
-                case_id=case.id,
-                contact_id=contact.id,
-                now=now,
-            )
+    journey = (
+        None
+        if contact is None
+        else JourneyEvent.record(
+            tenant_id=tenant.id,
+            customer_id=customer.id,
+            type=JourneyEventType.MESSAGE,
+            name=f"{inbound.channel.value}_message",
+            channel=inbound.channel,
+            occurred_at=now,
+            case_id=case.id,
+            contact_id=contact.id,
+            now=now,
         )
+    )
+    # Written once, never changed here: Core inserts after one flush of the customer, case,
+    # contact and work (their foreign keys), instead of ORM objects (docs/performance.md).
+    # A provider retry fails here on the messages' unique key.
+    await uow.insert_now(message, *([journey] if journey else []))
     await uow.events.append(tenant.id, EventType.MESSAGE_CREATED, message_payload(message))
     if contact is not None and case.status is CaseStatus.BOT and inbound.channel.is_digital:
         # The assistant answers after this commit, in the worker (docs/subsystems/assistant.md).

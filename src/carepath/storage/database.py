@@ -10,12 +10,14 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import await_only
 
 from carepath.storage.tables import map_domain
 from carepath.storage.unit_of_work import CommitHook, UnitOfWork
@@ -34,7 +36,7 @@ class Database:
         map_domain()
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": not self.is_sqlite}
+        kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -47,6 +49,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        else:
+            _ping_on_checkout(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
         # Set by the app to ring the realtime doorbell once events are committed.
         self.on_commit: CommitHook | None = None
@@ -80,6 +84,12 @@ class Database:
             on_commit=self.on_commit,
             write_gate=self._write_gate() if write and self.is_sqlite else None,
         )
+
+    def lone_read(self) -> UnitOfWork:
+        """For ONE read statement, outside any transaction (autocommit): no BEGIN and no
+        ROLLBACK around it, one round trip on PostgreSQL instead of three. Two statements in it
+        may see different commits; use `uow(write=False)` for those."""
+        return UnitOfWork(self._session, write=False, is_sqlite=self.is_sqlite, autocommit=True)
 
     def _write_gate(self) -> asyncio.Lock:
         # One per event loop: a lock is bound to the loop it first waited in.
@@ -121,4 +131,21 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # A writer takes the lock up front: a deferred transaction that later writes can fail with
         # "database is locked" instead of waiting its turn.
         write = conn.get_execution_options().get("carepath_write", True)
+        if write is None:  # a lone read (Database.lone_read): each statement its own transaction
+            return
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _ping_on_checkout(engine: AsyncEngine) -> None:
+    """A pooled PostgreSQL connection is checked before use, so that one the server dropped (a
+    restart) is replaced instead of failing a request. SQLAlchemy's own pre-ping does it with
+    BEGIN, a statement and ROLLBACK on asyncpg (for pgbouncer's transaction mode): three round
+    trips per checkout, two per webhook. One empty statement outside a transaction is enough."""
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        try:
+            await_only(dbapi_connection.driver_connection.fetchrow(";"))
+        except Exception as exc:
+            # The pool drops this connection (and older ones) and checks out another.
+            raise DisconnectionError(f"pooled connection unusable: {exc}") from exc

@@ -38,9 +38,11 @@ from carepath.storage.repositories import (
     WorkRepository,
 )
 from carepath.storage.repositories.assistant import AssistantTurnRepository
+from carepath.storage.repositories.rows import insert_now
 
 # Told, after a commit, the highest event seq each tenant reached in it (rings the doorbell).
 CommitHook = Callable[[dict[TenantId, int]], Awaitable[None]]
+AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 
 
 class UnitOfWork:
@@ -81,9 +83,13 @@ class UnitOfWork:
         is_sqlite: bool,
         on_commit: CommitHook | None = None,
         write_gate: asyncio.Lock | None = None,
+        autocommit: bool = False,
     ) -> None:
+        if autocommit and write:
+            raise ValueError("only a read runs outside a transaction")
         self._session_factory = session_factory
         self.write = write
+        self.autocommit = autocommit
         self.is_sqlite = is_sqlite
         self._on_commit = on_commit
         self._write_gate = write_gate
@@ -93,7 +99,11 @@ class UnitOfWork:
             await self._write_gate.acquire()
         try:
             self.session = self._session_factory()
-            if self.is_sqlite:
+            if self.autocommit:
+                # SQLite: our begin hook (storage/database.py) then emits no BEGIN.
+                options = {"carepath_write": None} if self.is_sqlite else AUTOCOMMIT
+                await self.session.connection(execution_options=options)
+            elif self.is_sqlite:
                 await self.session.connection(execution_options={"carepath_write": self.write})
         except BaseException:
             self._release_gate()
@@ -151,6 +161,12 @@ class UnitOfWork:
 
     async def flush(self) -> None:
         await self.session.flush()
+
+    async def insert_now(self, *objects: object) -> None:
+        """Write new objects that this transaction will not change again with one Core INSERT
+        each, after flushing what they refer to (storage/repositories/rows.py): the hot path's
+        way round the ORM flush. They stay readable, outside the session."""
+        await insert_now(self.session, *objects)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:

@@ -104,14 +104,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     app.add_middleware(identify.PublicCors)
     app.add_middleware(widget.VisitorCors)
-    routers = (health, auth, tenant, users, tokens, webhooks, channels, cases, customers)
+    # The SMS webhooks first: routes are matched in order, and theirs is the hot path (no other
+    # route matches /webhooks/twilio/...).
+    routers = (twilio, health, auth, tenant, users, tokens, webhooks, channels, cases, customers)
     for module in (
         *routers,
         tenant_config,
         surveys,
         identify,
         stream,
-        twilio,
         voice,
         callbacks,
         continuation,

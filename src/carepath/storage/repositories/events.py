@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import Select, Update, bindparam, insert, or_, select, update
 
 from carepath.domain.events import Event
 from carepath.domain.outbox import OutboxItem, OutboxStatus
@@ -68,14 +69,8 @@ class EventRepository(Repository):
         # A fixed order of counter locks, so two transactions never wait on each other's.
         for tenant_id in sorted(by_tenant):
             batch = by_tenant[tenant_id]
-            last = (
-                await self.session.execute(
-                    update(event_counters)
-                    .where(event_counters.c.tenant_id == tenant_id)
-                    .values(last_seq=event_counters.c.last_seq + len(batch))
-                    .returning(event_counters.c.last_seq)
-                )
-            ).scalar_one()
+            params = {"tenant": tenant_id, "count": len(batch)}
+            last = (await self.session.execute(_count_query(), params)).scalar_one()
             first = int(last) - len(batch) + 1
             for offset, event in enumerate(batch):
                 event.seq = first + offset
@@ -97,10 +92,9 @@ class EventRepository(Repository):
 
     async def _webhooks(self, tenant_id: TenantId) -> list[WebhookEndpoint]:
         if tenant_id not in self._endpoints:
-            query = select(WebhookEndpoint).where(
-                webhook_endpoints.c.tenant_id == tenant_id, webhook_endpoints.c.active.is_(True)
-            )
-            self._endpoints[tenant_id] = list((await self.session.scalars(query)).all())
+            params = {"tenant_id": tenant_id}
+            found = await self.session.scalars(_active_webhooks_query(), params)
+            self._endpoints[tenant_id] = list(found.all())
         return self._endpoints[tenant_id]
 
     async def after(self, tenant_id: TenantId, seq: int, *, limit: int) -> Sequence[Event]:
@@ -224,3 +218,25 @@ class WebhookRepository(Repository):
     ) -> Page[WebhookEndpoint]:
         query = select(WebhookEndpoint).where(webhook_endpoints.c.tenant_id == tenant_id)
         return await self.page(query, webhook_endpoints.c.id, limit=limit, cursor=cursor)
+
+
+# Run by every write transaction that appends events: built once, with bind parameters.
+
+
+@cache
+def _count_query() -> Update:
+    return (
+        update(event_counters)
+        # Not named after a column: an UPDATE reads such parameters as SET values.
+        .where(event_counters.c.tenant_id == bindparam("tenant"))
+        .values(last_seq=event_counters.c.last_seq + bindparam("count"))
+        .returning(event_counters.c.last_seq)
+    )
+
+
+@cache
+def _active_webhooks_query() -> Select[Any]:
+    return select(WebhookEndpoint).where(
+        webhook_endpoints.c.tenant_id == bindparam("tenant_id"),
+        webhook_endpoints.c.active.is_(True),
+    )

@@ -13,8 +13,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 
 from carepath.domain.cases import Case
 from carepath.ids import CaseId, CustomerId, TenantId, UserId
@@ -49,16 +51,8 @@ class WorkRepository(Repository):
         return (await self.session.scalars(query)).first()
 
     async def open_for_case(self, tenant_id: TenantId, case_id: str) -> list[WorkRecord]:
-        query = (
-            select(WorkRecord)
-            .where(
-                work_items.c.tenant_id == tenant_id,
-                work_items.c.case_id == case_id,
-                work_items.c.status.in_(OPEN),
-            )
-            .order_by(work_items.c.id)
-        )
-        return list((await self.session.scalars(query)).all())
+        params = {"tenant_id": tenant_id, "case_id": case_id}
+        return list((await self.session.scalars(_open_for_case_query(), params)).all())
 
     async def open_for_subject(self, tenant_id: TenantId, subject_id: str) -> list[WorkRecord]:
         query = select(WorkRecord).where(
@@ -282,3 +276,17 @@ def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
     if a is None or b is None:
         return a or b
     return min(a, b)
+
+
+@cache
+def _open_for_case_query() -> Select[Any]:
+    """Built once (ingest reads it for every message of a known case; docs/performance.md)."""
+    return (
+        select(WorkRecord)
+        .where(
+            work_items.c.tenant_id == bindparam("tenant_id"),
+            work_items.c.case_id == bindparam("case_id"),
+            work_items.c.status.in_(sorted(OPEN)),
+        )
+        .order_by(work_items.c.id)
+    )

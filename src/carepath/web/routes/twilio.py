@@ -91,7 +91,7 @@ async def verified_form(
         number = normalize_address(channel, form.get(number_field, ""))
     except InvalidInput as exc:
         raise Refusal(400, "bad_request", f"{number_field}: {exc.message}") from exc
-    async with get_state(request).db.uow(write=False) as uow:
+    async with get_state(request).db.lone_read() as uow:  # one statement: no transaction
         tenant, account = await uow.channel_accounts.with_tenant(tenant_ref, channel, number)
     if tenant is None:
         raise Refusal(404, "unknown_tenant", f"no tenant {tenant_ref!r}")
