@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from carepath.actions.payloads import (
     case_payload,
@@ -27,6 +27,7 @@ from carepath.domain.outbox import OutboxItem
 from carepath.domain.tenants import Tenant
 from carepath.errors import NotFound
 from carepath.storage import Database, UnitOfWork
+from carepath.storage.conflicts import is_transient_conflict
 
 # Concurrent first messages from one new sender race on the identity and message unique keys;
 # the loser retries and finds what the winner stored.
@@ -65,9 +66,13 @@ async def do_ingest_inbound(
             # The first attempt leaves the duplicate check to the messages' unique key: a
             # provider retry fails there, only its savepoint rolls back, and the next attempt
             # replays it. One read fewer for every message that is not a retry.
-            return await db.batched(work)
-        except IntegrityError:
-            if attempt == MAX_ATTEMPTS:
+            # Keyed by the sender: one customer's messages never sit in two open transactions.
+            return await db.batched(work, key=(inbound.tenant_id, inbound.sender))
+        except DBAPIError as exc:
+            # Also a deadlock victim: batches run side by side on PostgreSQL and may touch the
+            # same customers' cases in opposite orders. Its writes were undone; run it again.
+            retry = isinstance(exc, IntegrityError) or is_transient_conflict(exc)
+            if attempt == MAX_ATTEMPTS or not retry:
                 raise
     raise AssertionError("unreachable")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -64,16 +64,19 @@ class Database:
             weakref.WeakKeyDictionary()
         )
 
-    async def batched(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    async def batched(
+        self, work: Callable[[UnitOfWork], Awaitable[T]], key: Hashable | None = None
+    ) -> T:
         """`work` in a write transaction shared with other batched work submitted meanwhile
         (storage/write_batches.py); returns once that transaction has committed. For hot,
-        small writes that are safe to run in a SAVEPOINT beside others (ingest)."""
+        small writes that are safe to run in a SAVEPOINT beside others (ingest). Work with equal
+        `key`s never runs in two transactions at once."""
         loop = asyncio.get_running_loop()
         batcher = self._batchers.get(loop)
         if batcher is None:
             concurrency = 1 if self.is_sqlite else BATCH_CONCURRENCY
             batcher = self._batchers[loop] = WriteBatcher(self.uow, concurrency=concurrency)
-        return await batcher.run(work)
+        return await batcher.run(work, key)
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         """One transaction. `write=False` for reads, so SQLite does not take the write lock."""
@@ -147,5 +150,5 @@ def _ping_on_checkout(engine: AsyncEngine) -> None:
         try:
             await_only(dbapi_connection.driver_connection.fetchrow(";"))
         except Exception as exc:
-            # The pool drops this connection (and older ones) and checks out another.
+            # The pool discards this connection alone and checks out another.
             raise DisconnectionError(f"pooled connection unusable: {exc}") from exc

@@ -7,6 +7,11 @@ are several, so one member's failure (a provider retry meeting the messages' uni
 only that member. Every caller is answered after the commit: acknowledged still means stored.
 Batches start as soon as the previous one ends; nothing waits on a timer, so a quiet server
 runs each write alone (and without a savepoint).
+
+Where transactions run side by side (PostgreSQL), each runs in a lane of its own, and work with
+a key (ingest: the tenant and the sender) always takes the same lane: two messages of one
+customer never sit in two open transactions at once, where they could deadlock on the same case
+rows taken in opposite orders.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -50,38 +55,50 @@ class WriteBatcher:
     ) -> None:
         self._open_uow = open_uow
         self.max_batch = max_batch
-        # Transactions open at once. SQLite has one writer, so 1; PostgreSQL overlaps several
-        # (their round trips), and each still takes whatever has queued up meanwhile.
-        self.concurrency = concurrency
-        self._waiting: deque[_Member[Any]] = deque()
-        self._runners: set[asyncio.Task[None]] = set()
+        # Transactions open at once, one per lane. SQLite has one writer, so 1; PostgreSQL
+        # overlaps several (their round trips), and each takes whatever its lane queued meanwhile.
+        self._lanes: list[deque[_Member[Any]]] = [deque() for _ in range(concurrency)]
+        self._runners: dict[int, asyncio.Task[None]] = {}
         self._closed = False
         self.batches = 0  # for tests and measurements: transactions run so far
 
-    async def run(self, work: Work[T]) -> T:
+    async def run(self, work: Work[T], key: Hashable | None = None) -> T:
+        """`key`: work with equal keys never runs in two transactions at once (same lane)."""
         if self._closed:
             raise RuntimeError("the write batcher is closed")
         member: _Member[T] = _Member(work, asyncio.get_running_loop().create_future())
-        self._waiting.append(member)
-        if len(self._runners) < self.concurrency:
+        lane = self._lane_for(key)
+        self._lanes[lane].append(member)
+        if lane not in self._runners:
             # Runners live only while there is work: an idle batcher leaves no task behind.
-            runner = asyncio.create_task(self._run_batches(), name="carepath-write-batches")
-            self._runners.add(runner)
+            self._runners[lane] = asyncio.create_task(
+                self._run_batches(lane), name=f"carepath-write-batches-{lane}"
+            )
         # A caller that gives up (a client hanging up) cancels only its wait, never the batch.
         return await member.future
+
+    def _lane_for(self, key: Hashable | None) -> int:
+        if key is not None:
+            return hash(key) % len(self._lanes)
+        # No key: the lane with the least waiting, an idle one first.
+        return min(range(len(self._lanes)), key=lambda i: (len(self._lanes[i]), i in self._runners))
 
     async def close(self) -> None:
         """Refuse new work and wait until what was submitted has committed (or failed)."""
         self._closed = True
         while self._runners:
-            await asyncio.wait(set(self._runners))
+            await asyncio.wait(set(self._runners.values()))
+            for lane, runner in list(self._runners.items()):
+                if runner.done():  # cancelled before it ran: its own clean-up never did
+                    self._runners.pop(lane, None)
 
-    async def _run_batches(self) -> None:
+    async def _run_batches(self, lane: int) -> None:
+        waiting = self._lanes[lane]
         try:
-            while self._waiting:
+            while waiting:
                 batch: list[_Member[Any]] = []
-                while self._waiting and len(batch) < self.max_batch:
-                    member = self._waiting.popleft()
+                while waiting and len(batch) < self.max_batch:
+                    member = waiting.popleft()
                     if not member.future.cancelled():  # nobody waits for it any more
                         batch.append(member)
                 if batch:
@@ -90,9 +107,7 @@ class WriteBatcher:
         finally:
             # Synchronously with the last look at the queue (no await between them): work
             # submitted from here on starts a runner of its own instead of waiting for this one.
-            task = asyncio.current_task()
-            if task is not None:
-                self._runners.discard(task)
+            self._runners.pop(lane, None)
 
     async def _run_batch(self, batch: list[_Member[Any]]) -> None:
         try:
