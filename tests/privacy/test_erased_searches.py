@@ -4,7 +4,7 @@ their words, and drop out of the gap report; other people's searches are untouch
 from __future__ import annotations
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from carepath.actions.article_feedback import do_search_help_centre, record_unanswered
 from carepath.actions.identify import do_identify
@@ -33,7 +33,17 @@ async def test_erasure_empties_the_persons_searches_and_keeps_the_rows_for_the_f
         ],
     )
     await do_search_help_centre(db, tenant, "lost parcel tracking", visitor=VISITOR)
-    await do_search_help_centre(db, tenant, f"reset password for {EMAIL}")
+    # a search from before searches named the customer (migration 0014 left those null): only
+    # her journey event links it to her
+    await do_search_help_centre(db, tenant, "refund for my wig", visitor=VISITOR)
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            update(kb_searches)
+            .where(kb_searches.c.query == "refund for my wig")
+            .values(customer_id=None)
+        )
+    # typed in other letters than her stored (lower-case) address
+    await do_search_help_centre(db, tenant, f"reset password for {EMAIL.title()}")
     async with db.uow() as uow:
         await record_unanswered(
             uow, tenant, "is my pacemaker covered", "coverage", customer_id=who.customer.id
@@ -45,12 +55,13 @@ async def test_erasure_empties_the_persons_searches_and_keeps_the_rows_for_the_f
         f"/v1/customers/{who.customer.id}/erase", headers=bearer(company.admin_token)
     )
 
-    # then her three searches lost their words, the other one kept them, and all four rows stay
+    # then her four searches lost their words, the other one kept them, and all five rows stay
     assert erased.status_code == 200, erased.text
-    assert erased.json()["counts"]["searches_redacted"] == 3
+    assert erased.json()["counts"]["searches_redacted"] == 4
     async with db.engine.connect() as conn:
         rows = (await conn.execute(select(kb_searches.c.query, kb_searches.c.words))).all()
     assert sorted(tuple(row) for row in rows) == [
+        ("", ""),
         ("", ""),
         ("", ""),
         ("", ""),

@@ -7,7 +7,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Table, Text, cast, delete, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    Text,
+    cast,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from carepath.domain.assistant import AssistantTurn
 from carepath.domain.callbacks import Callback
@@ -143,13 +154,22 @@ class PersonalDataRepository(Repository):
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def redact_searches(
-        self, tenant_id: TenantId, ids: Sequence[str], addresses: Sequence[str]
+        self,
+        tenant_id: TenantId,
+        ids: Sequence[str],
+        addresses: Sequence[str],
+        search_ids: Sequence[str] = (),
     ) -> int:
         """Knowledge-base searches keep their outcome, scores and time (content-gap analytics)
-        but lose the words: the person's own searches, and any whose text holds one of their
-        addresses (an anonymous search where they typed their email or number)."""
+        but lose the words: the person's own searches (by customer, or by `search_ids`), and any
+        whose text holds one of their addresses, in any letter case (an anonymous search where
+        they typed their email or number; a number typed in another format is not found)."""
         mine: list[ColumnElement[bool]] = [kb_searches.c.customer_id.in_(ids)]
-        mine += [kb_searches.c.query.contains(a, autoescape=True) for a in addresses]
+        if search_ids:
+            mine.append(kb_searches.c.id.in_(search_ids))
+        # lower() on both sides: PostgreSQL's LIKE is case-sensitive, SQLite's is not.
+        text = func.lower(kb_searches.c.query)
+        mine += [text.contains(a.lower(), autoescape=True) for a in addresses]
         result = await self.session.execute(
             update(kb_searches)
             .where(
