@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from carepath.actions.ingest import do_ingest_inbound
+from carepath.actions.ingest import IngestResult, do_ingest_inbound
 from carepath.domain.contacts import Channel
 from carepath.storage import Database
 from carepath.storage.conflicts import is_transient_conflict
@@ -25,14 +25,14 @@ SENDERS = [f"+1650555{n:04d}" for n in range(3)]
 async def test_concurrent_messages_of_the_same_customers_are_all_stored(db: Database) -> None:
     tenants = [(await make_company(db)).tenant.id for _ in range(2)]
 
-    def nth(i: int, text: str) -> asyncio.Future[object] | object:
-        return do_ingest_inbound(
+    async def nth(i: int, text: str) -> IngestResult:
+        return await do_ingest_inbound(
             db, inbound(tenants[i % 2], Channel.SMS, SENDERS[i % 3], text, external_id=f"SM{text}")
         )
 
     for i in range(6):  # the customers exist, each with an open case
         await nth(i, f"first-{i}")
-    results = await asyncio.gather(*(nth(i, f"m-{i}") for i in range(80)))  # type: ignore[arg-type]
+    results = await asyncio.gather(*(nth(i, f"m-{i}") for i in range(80)))
 
     assert len(results) == 80
     async with db.uow(write=False) as uow:

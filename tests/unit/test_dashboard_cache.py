@@ -82,3 +82,37 @@ async def test_the_oldest_entries_go_past_the_limit() -> None:
         await cache.get(key, value(key))
     assert await cache.get("a", value("again")) == "again"
     assert await cache.get("c", value("again")) == "c"
+
+
+async def test_expired_entries_are_dropped_on_the_next_request() -> None:
+    clock = Clock()
+    cache = TtlCache(30, clock=clock)
+
+    async def make() -> str:
+        return "tables"
+
+    for key in ("a", "b"):
+        await cache.get(key, make)
+    clock.now = 15.0
+    await cache.get("c", make)
+    clock.now = 30.0
+    await cache.get("c", make)
+    # a and b expired at 30 and are gone; c (until 45) is kept, well below the size limit
+    assert len(cache) == 1
+
+
+async def test_an_idle_cache_drops_its_values_when_they_expire() -> None:
+    cache = TtlCache(0.05)
+
+    async def make() -> str:
+        return "tables"
+
+    await cache.get("a", make)
+    await asyncio.sleep(0.03)
+    await cache.get("b", make)
+    # no request comes: the timer drops both, each once it expires
+    for _ in range(200):
+        if not len(cache):
+            break
+        await asyncio.sleep(0.01)
+    assert len(cache) == 0

@@ -17,7 +17,9 @@ MAX_ENTRIES = 256
 class TtlCache:
     """Values by key for `ttl_s` seconds, the oldest dropped past `max_entries`. Concurrent
     requests for a key being computed wait for that one computation (single flight); a failure
-    is not kept, so the next request tries again."""
+    is not kept, so the next request tries again. Expired values are dropped, on each request
+    and by a timer while any are kept: a tenant's tables are large, and an idle board must not
+    keep them."""
 
     def __init__(
         self,
@@ -32,8 +34,13 @@ class TtlCache:
         self.computed = 0
         self._entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
         self._running: dict[Hashable, asyncio.Future[Any]] = {}
+        self._sweep: asyncio.TimerHandle | None = None
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     async def get(self, key: Hashable, make: Callable[[], Awaitable[T]]) -> T:
+        self.drop_expired()
         found = self._entries.get(key)
         if found is not None and found[0] > self.clock():
             return cast(T, found[1])
@@ -65,3 +72,19 @@ class TtlCache:
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
+        if self._sweep is None:
+            self._sweep = asyncio.get_running_loop().call_later(self.ttl_s, self._swept)
+
+    def drop_expired(self) -> None:
+        # Every entry lives `ttl_s` from its put, and puts move it last: the expired lead.
+        now = self.clock()
+        while self._entries and next(iter(self._entries.values()))[0] <= now:
+            self._entries.popitem(last=False)
+
+    def _swept(self) -> None:
+        self._sweep = None
+        self.drop_expired()
+        if self._entries:
+            first = next(iter(self._entries.values()))[0]
+            delay = max(0.0, first - self.clock())
+            self._sweep = asyncio.get_running_loop().call_later(delay, self._swept)
