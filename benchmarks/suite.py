@@ -4,7 +4,7 @@ carepath's figure beside its baseline's from the same run, the ratio, the goal a
     scripts/bench [--quick] [--only ingest,fanout] [--no-postgres]
 
 Writes benchmarks/results/latest.json and latest.md. `--quick` is a smoke run (small sizes,
-SQLite only, about half a minute): it shows the suite works, not how fast carepath is.
+SQLite only, about a minute): it shows the suite works, not how fast carepath is.
 """
 
 from __future__ import annotations
