@@ -62,15 +62,14 @@ async def apply_early_statuses(db: Database, ref: ProviderRef) -> Message | None
     the message's row lock (statuses never go backwards); None when there is no such message
     yet or nothing waits for it."""
     async with db.uow(write=False) as uow:
-        repo = EarlyStatusRepository(uow.session)
-        if not await repo.any_for(ref):
+        if not await EarlyStatusRepository(uow.session).any_for(ref):
             return None
-        message_id = await repo.message_id(ref)
-    if message_id is None:
+        carrier = await uow.messages.by_external_id(ref.tenant_id, ref.channel, ref.external_id)
+    if carrier is None:
         return None
     async with db.uow() as uow:
         repo = EarlyStatusRepository(uow.session)
-        message = await uow.messages.get(ref.tenant_id, message_id, lock=True)
+        message = await uow.messages.get(ref.tenant_id, carrier.id, lock=True)
         waiting = await repo.of(ref)
         if message is None or not waiting:
             return message

@@ -60,16 +60,6 @@ class EarlyStatusRepository(Repository):
         rows = (await self.session.execute(query)).all()
         return [EarlyStatus(row.id, DeliveryStatus(row.status), row.received_at) for row in rows]
 
-    async def message_id(self, ref: ProviderRef) -> str | None:
-        """Our message carrying this provider id, once it is stored."""
-        query = select(messages.c.id).where(
-            messages.c.tenant_id == ref.tenant_id,
-            messages.c.channel == ref.channel,
-            messages.c.external_id == ref.external_id,
-        )
-        value: str | None = (await self.session.execute(query)).scalar_one_or_none()
-        return value
-
     async def matched(self, limit: int) -> list[ProviderRef]:
         """Provider ids that have waiting reports and, by now, a message: a send whose own
         look for them was cut short (a crash between its commit and the look)."""

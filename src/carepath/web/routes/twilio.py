@@ -8,7 +8,6 @@ provider retry of the same MessageSid gets 200 again and changes nothing.
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
@@ -29,7 +28,6 @@ from carepath.web.deps import get_state
 from carepath.web.errors import error_body
 
 router = APIRouter(prefix="/webhooks/twilio", tags=["provider webhooks"])
-log = logging.getLogger("carepath.twilio")
 MAX_FORM_BYTES = 64 * 1024
 FORM = "application/x-www-form-urlencoded"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
