@@ -153,6 +153,49 @@ agents:
     assert row["presence"] == "offline"
 
 
+async def test_reapplying_the_file_keeps_console_edits_of_what_it_did_not_change(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    # given ann, configured by the file, then given other skills by an admin in the console
+    company = await make_company(db)
+    ann = await make_user(db, company.tenant, Role.AGENT, email="ann@example.com")
+    admin = bearer(company.admin_token)
+    entry = "  - {{email: ann@example.com, skills: {{returns: 5}}, capacity: {capacity}}}\n"
+    two = entry.format(capacity="{messaging: 2, voice: 0}")
+
+    async def apply(text: str) -> None:
+        applied = await apply_config(client, company, text)
+        assert applied.status_code == 200, applied.text
+
+    async def ann_now() -> tuple[object, object, object]:
+        (row,) = (await client.get("/v1/agents", headers=admin)).json()
+        return row["skills"], row["capacity"], row["total_capacity"]
+
+    await apply(routing_config(extra="agents:\n" + two))
+    console = {"skills": {"returns": 3, "billing": 4}, "capacity": {"messaging": 2, "voice": 0}}
+    edited = await client.put(f"/v1/agents/{ann.id}/profile", json=console, headers=admin)
+    assert edited.status_code == 200, edited.text
+    # when the file is applied again for another reason, her entry as it was
+    await apply(routing_config(sla_seconds=600, extra="agents:\n" + two))
+    # then the console's skills stay
+    assert await ann_now() == (console["skills"], console["capacity"], 2)
+    # when the file changes her capacity only
+    await apply(
+        routing_config(extra="agents:\n" + entry.format(capacity="{messaging: 4, voice: 1}"))
+    )
+    # then the capacity is the file's and the skills are still the console's
+    assert await ann_now() == (console["skills"], {"messaging": 4, "voice": 1}, 5)
+    # when the file changes her skills
+    await apply(
+        routing_config(
+            extra="agents:\n"
+            + entry.replace("returns: 5", "returns: 4").format(capacity="{messaging: 4, voice: 1}")
+        )
+    )
+    # then the skills are the file's
+    assert await ann_now() == ({"returns": 4}, {"messaging": 4, "voice": 1}, 5)
+
+
 async def test_a_file_whose_widening_raises_the_bar_is_refused(
     client: httpx.AsyncClient, db: Database
 ) -> None:

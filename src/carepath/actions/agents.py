@@ -145,15 +145,41 @@ async def check_agents(
 
 
 async def apply_agents(
-    uow: UnitOfWork, config: TenantConfig, users: Mapping[str, User], now: datetime
+    uow: UnitOfWork,
+    config: TenantConfig,
+    users: Mapping[str, User],
+    now: datetime,
+    *,
+    in_force: TenantConfig | None = None,
 ) -> list[UserId]:
     """Skills and capacity from the file's `agents` (see `check_agents`); presence is left as
-    it is, and agents the file does not name keep theirs."""
+    it is, and agents the file does not name keep theirs.
+
+    Like `kubectl apply`, only what the file changed since the version in force (`in_force`) is
+    applied: an agent's skills, or their capacity, written the same as last time keep what an
+    admin set in the console since. Re-applying a file for another reason (a strategy change)
+    would otherwise undo every console edit of the agents it names."""
+    before = {normalize_email(agent.email): agent for agent in in_force.agents} if in_force else {}
     applied = []
     for agent in config.agents:
+        last = before.get(normalize_email(agent.email))
+        new_skills = last is None or last.skills != agent.skills
+        new_capacity = last is None or (last.capacity, last.total_capacity) != (
+            agent.capacity,
+            agent.total_capacity,
+        )
         user = users[agent.email]
+        if not (new_skills or new_capacity):
+            if await uow.agents.get(user.tenant_id, user.id) is not None:
+                continue
+            new_skills = new_capacity = True  # a user who has no profile yet gets the file's
         profile = await _profile_for(uow, user, now)
-        profile.configure(agent.skills, agent.capacity, agent.total_capacity, now)
+        profile.configure(
+            agent.skills if new_skills else profile.skills,
+            agent.capacity if new_capacity else profile.capacity,
+            agent.total_capacity if new_capacity else profile.total_capacity,
+            now,
+        )
         applied.append(user.id)
     return applied
 

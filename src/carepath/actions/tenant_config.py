@@ -74,7 +74,8 @@ async def do_apply_tenant_config(
                 applied_by=actor.actor,
             )
         )
-        await apply_agents(uow, config, agents, utcnow())
+        in_force = TenantConfig.model_validate(current.document) if current else None
+        await apply_agents(uow, config, agents, utcnow(), in_force=in_force)
         await uow.audit.record(
             AuditEntry(
                 tenant_id=tenant.id,
