@@ -75,3 +75,27 @@ async def test_erasure_empties_the_persons_searches_and_keeps_the_rows_for_the_f
     # and the gap report shows only what is left to read
     report = await client.get("/v1/articles/gaps", headers=bearer(company.supervisor_token))
     assert [g["words"] for g in report.json()["items"]] == ["cartridg ink printer"]
+
+
+async def test_erasure_finds_her_phone_number_typed_in_another_form_in_anonymous_searches(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    # given a person known by her phone, anonymous searches that name her number as people
+    # type it, and searches with numbers that are not hers
+    company = await make_company(db)
+    tenant = company.tenant.id
+    who = await do_identify(db, tenant, [IdentityRef.of(IdentityKind.PHONE, "+16505550101")])
+    hers = ["call me back on (650) 555-0101", "sms to 650.555.0101 not arriving"]
+    others = ["call me back on (650) 555-0199", "my order 5550101 was lost"]
+    for text in hers + others:
+        await do_search_help_centre(db, tenant, text)
+    # when an admin erases her
+    erased = await client.post(
+        f"/v1/customers/{who.customer.id}/erase", headers=bearer(company.admin_token)
+    )
+    # then the two searches with her number lost their words, and the others kept theirs
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["counts"]["searches_redacted"] == 2
+    async with db.engine.connect() as conn:
+        left = (await conn.execute(select(kb_searches.c.query))).scalars().all()
+    assert sorted(left) == sorted(["", "", *others])

@@ -26,7 +26,7 @@ from carepath.domain.calls import Call
 from carepath.domain.cases import Case
 from carepath.domain.contacts import Contact
 from carepath.domain.customers import Customer, CustomerMerge
-from carepath.domain.identities import Identity
+from carepath.domain.identities import Identity, mentions_phone, phone_digits_kept_together
 from carepath.domain.journey import JourneyEvent
 from carepath.domain.messages import Message
 from carepath.domain.surveys import Survey
@@ -162,14 +162,17 @@ class PersonalDataRepository(Repository):
     ) -> int:
         """Knowledge-base searches keep their outcome, scores and time (content-gap analytics)
         but lose the words: the person's own searches (by customer, or by `search_ids`), and any
-        whose text holds one of their addresses, in any letter case (an anonymous search where
-        they typed their email or number; a number typed in another format is not found)."""
+        whose text holds one of their addresses (an anonymous search where they typed their
+        email, in any letter case, or their phone number, in any written form)."""
         mine: list[ColumnElement[bool]] = [kb_searches.c.customer_id.in_(ids)]
         if search_ids:
             mine.append(kb_searches.c.id.in_(search_ids))
         # lower() on both sides: PostgreSQL's LIKE is case-sensitive, SQLite's is not.
         text = func.lower(kb_searches.c.query)
         mine += [text.contains(a.lower(), autoescape=True) for a in addresses]
+        phones = [a for a in addresses if a.startswith("+")]
+        if phones:
+            mine.append(kb_searches.c.id.in_(await self._searches_naming(tenant_id, phones)))
         result = await self.session.execute(
             update(kb_searches)
             .where(
@@ -180,6 +183,18 @@ class PersonalDataRepository(Repository):
             .values(query=ERASED_SEARCH, words=ERASED_SEARCH)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def _searches_naming(self, tenant_id: TenantId, phones: Sequence[str]) -> list[str]:
+        """Ids of searches that hold one of `phones` written in any form ("650-555-0101" for
+        +16505550101): narrowed in SQL by the digits every form keeps together, then read by
+        the phone-number library (domain.identities.mentions_phone)."""
+        query = select(kb_searches.c.id, kb_searches.c.query).where(
+            kb_searches.c.tenant_id == tenant_id,
+            kb_searches.c.query != ERASED_SEARCH,
+            or_(*(kb_searches.c.query.contains(phone_digits_kept_together(p)) for p in phones)),
+        )
+        rows = (await self.session.execute(query)).all()
+        return [row.id for row in rows if any(mentions_phone(row.query, p) for p in phones)]
 
     async def redact_audit(self, tenant_id: TenantId, ids: Sequence[str]) -> None:
         """Merge audit entries carried the merge reason, written by an agent about the person."""
