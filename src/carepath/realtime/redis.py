@@ -114,12 +114,20 @@ class RedisDoorbell:
         finally:
             for task in tasks:
                 task.cancel()
-            await asyncio.wait(tasks)
-            for task in tasks:
-                if not task.cancelled() and (exc := task.exception()) is not None:
-                    logger.error("Redis doorbell: %s failed", task.get_name(), exc_info=exc)
+            # A cancellation can be lost: on Python 3.11, asyncio.wait_for (which redis-py sends
+            # commands with) swallows one that lands as the send completes, and the task goes
+            # back to reading. So the loops also watch _stopping, and closing the connections
+            # ends that read; every wait here is bounded, since a stop must never hang shutdown.
+            _, pending = await asyncio.wait(tasks, timeout=self._timeout_s)
             await self._subscriber.aclose()
             await self._publisher.aclose()
+            if pending:
+                _, pending = await asyncio.wait(pending, timeout=self._timeout_s)
+            for task in tasks:
+                if task in pending:
+                    logger.error("Redis doorbell: %s did not stop; left behind", task.get_name())
+                elif not task.cancelled() and (exc := task.exception()) is not None:
+                    logger.error("Redis doorbell: %s failed", task.get_name(), exc_info=exc)
             self._connected = False
 
     async def ring(self, tenant_id: str, seq: int) -> None:
@@ -183,6 +191,8 @@ class RedisDoorbell:
                 await self._subscribe_once()
             except Exception as exc:
                 error = _describe(exc)
+            if self._stopping:
+                return
             if self._connected:
                 self._connected = False
                 delay = self._reconnect_min_s
@@ -201,12 +211,12 @@ class RedisDoorbell:
             delay = min(2 * delay, self._reconnect_max_s)
 
     async def _subscribe_once(self) -> None:
-        """Runs until the connection fails; always raises."""
+        """Runs until the connection fails (it raises) or the doorbell stops."""
         loop = asyncio.get_running_loop()
         async with self._subscriber.pubsub() as pubsub:
             await pubsub.psubscribe(_glob_escape(self._prefix) + "*")
             heard = loop.time()
-            while True:
+            while not self._stopping:
                 message = await pubsub.get_message(timeout=self._keepalive_s)
                 now = loop.time()
                 if message is not None:
