@@ -129,6 +129,12 @@ class Settings(BaseSettings):
     login_lockout_s: Annotated[int, Field(gt=0)] = Field(
         default=900, description="How long failures count (and a lockout lasts), in seconds."
     )
+    webhook_account_cache_s: Annotated[float, Field(ge=0)] = Field(
+        default=2.0,
+        description="Seconds each process keeps a provider webhook's tenant and number once "
+        "found (one read less per message); a deactivated or moved number is still accepted "
+        "this long. 0 turns it off.",
+    )
     webhook_allow_private_targets: bool = Field(
         default=False,
         description="Let webhook endpoints be loopback or private addresses (development and "

@@ -1,5 +1,6 @@
 """Concurrent messages from the same few customers: the batched write transactions that
-PostgreSQL runs side by side (BATCH_CONCURRENCY) can deadlock on their cases and identities.
+PostgreSQL runs side by side (several processes, or BATCH_CONCURRENCY lanes) can deadlock on
+their cases and identities.
 One customer's messages take one lane (storage/write_batches.py), and a deadlock victim
 (other conflicts) is run again: every message is stored once, none answered with an error."""
 

@@ -4,20 +4,27 @@ one member's failure undoing only its own writes; and ingest's duplicates inside
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
 
 from carepath.actions.ingest import do_ingest_inbound
+from carepath.actions.merges import do_merge_customers
 from carepath.domain.clock import replay_at, utcnow
 from carepath.domain.contacts import Channel
+from carepath.domain.customers import Customer
+from carepath.domain.events import EventType
 from carepath.domain.outbox import OutboxItem
 from carepath.domain.tenants import Tenant
 from carepath.storage import Database, UnitOfWork
+from carepath.storage.database import BATCH_CONCURRENCY
 from carepath.storage.tables import messages
 from carepath.storage.write_batches import WriteBatcher
-from tests.factories import make_tenant
+from tests.factories import make_tenant, system
 from tests.inbound import inbound
 
 
@@ -68,6 +75,39 @@ async def test_concurrent_writes_share_transactions_and_commit_in_submission_ord
     assert events == [(seq, name) for seq, name in zip(range(1, 8), names, strict=True)]
 
 
+async def test_lanes_run_side_by_side_and_a_key_keeps_to_its_lane(db: Database) -> None:
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL only: SQLite's writers queue for its one write lock")
+    # given a batcher with two lanes (carepath runs one; the knob is BATCH_CONCURRENCY)
+    batcher = WriteBatcher(db.uow, concurrency=2)
+    timeline: list[tuple[str, int]] = []
+    started = {0: asyncio.Event(), 1: asyncio.Event()}
+
+    def holding(key: int) -> Any:
+        async def work(uow: UnitOfWork) -> int:
+            await uow.session.execute(select(1))
+            timeline.append(("start", key))
+            started[key].set()
+            # Each key's first piece waits, inside its transaction, for the other key's to start:
+            # lanes taken one after another would time out here.
+            await asyncio.wait_for(started[1 - key].wait(), timeout=10)
+            timeline.append(("end", key))
+            return key
+
+        return work
+
+    # when two pieces of work of each of two keys arrive at once (ints: hash(k) % 2 is k)
+    keys = [0, 0, 1, 1]
+    assert await asyncio.gather(*(batcher.run(holding(k), key=k) for k in keys)) == keys
+    # then the keys' first pieces ran at the same time (in either order: whichever lane's
+    # first round trip came back first), each key's two one after the other
+    assert sorted(timeline[:2]) == [("start", 0), ("start", 1)]
+    for key in (0, 1):
+        mine = [step for step, k in timeline if k == key]
+        assert mine == ["start", "end", "start", "end"]
+    assert batcher.batches == 4
+
+
 async def test_a_failing_member_undoes_only_its_own_writes(db: Database) -> None:
     # given three writes in one batch, the middle one failing after it wrote
     tenant = await make_tenant(db)
@@ -79,8 +119,10 @@ async def test_a_failing_member_undoes_only_its_own_writes(db: Database) -> None
         batcher.run(writer(tenant, "last", seen)),
         return_exceptions=True,
     )
-    # then they shared one transaction; the failing caller got its own error
-    assert len({id(uow) for uow in seen}) == 1
+    # then the batch stopped at the failure and was rolled back (no savepoints), and the two
+    # others ran again together; the failing caller got its own error
+    assert [seen.count(uow) for uow in dict.fromkeys(seen)] == [2, 2]
+    assert batcher.batches == 2
     assert outcomes[0] == "first"
     assert outcomes[2] == "last"
     assert isinstance(outcomes[1], Refused)
@@ -175,3 +217,287 @@ async def test_concurrent_provider_retries_store_one_message_even_in_one_batch(
             select(func.count()).select_from(messages).where(messages.c.tenant_id == tenant.id)
         )
     assert count == 4
+
+
+@contextmanager
+def statements(db: Database) -> Iterator[list[tuple[str, int]]]:
+    """Each statement run, once (an executemany too), with how many rows it carried."""
+    seen: list[tuple[str, int]] = []
+
+    def record(_conn: Any, _cursor: Any, sql: str, params: Any, _ctx: Any, many: bool) -> None:
+        seen.append((" ".join(sql.split()).upper(), len(params) if many else 1))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+
+
+def rows_into(seen: list[tuple[str, int]], table: str) -> list[int]:
+    return [rows for sql, rows in seen if sql.startswith(f"INSERT INTO {table.upper()} ")]
+
+
+async def test_a_batchs_rows_go_in_as_one_statement_per_table_without_savepoints(
+    db: Database,
+) -> None:
+    # given messages of 12 new senders arriving at once (they share batches: one on SQLite, one
+    # per lane at most on PostgreSQL)
+    tenant = await make_tenant(db)
+    senders = [f"+1650555{n:04d}" for n in range(12)]
+    lanes = 1 if db.is_sqlite else BATCH_CONCURRENCY
+    with statements(db) as seen:
+        first = await asyncio.gather(
+            *(do_ingest_inbound(db, inbound(tenant.id, Channel.SMS, s)) for s in senders)
+        )
+    # then each table's rows went in with one statement per batch, and no savepoint was taken
+    assert all(r.new_customer and r.new_case for r in first)
+    for table in ("customers", "identities", "cases", "contacts", "messages", "journey_events"):
+        inserts = rows_into(seen, table)
+        assert sum(inserts) == 12, table
+        assert len(inserts) <= lanes, table
+    assert not [sql for sql, _ in seen if "SAVEPOINT" in sql]
+    # when they all write again (known customers, open cases and contacts)
+    with statements(db) as seen:
+        again = await asyncio.gather(
+            *(do_ingest_inbound(db, inbound(tenant.id, Channel.SMS, s)) for s in senders)
+        )
+    # then the messages went in as before, and the cases' and contacts' updates in one
+    # statement per batch (the ORM's executemany of UPDATEs of one shape)
+    assert [r.case.id for r in again] == [r.case.id for r in first]
+    assert sum(rows_into(seen, "messages")) == 12
+    assert len(rows_into(seen, "messages")) <= lanes
+    for table in ("CASES", "CONTACTS"):
+        updates = [rows for sql, rows in seen if sql.startswith(f"UPDATE {table} ")]
+        assert sum(updates) == 12, table
+        assert len(updates) <= lanes, table
+    assert not [sql for sql, _ in seen if "SAVEPOINT" in sql]
+
+
+async def test_a_batchs_reads_are_made_once_for_all_its_members(db: Database) -> None:
+    # given 12 customers who wrote before (each has a case with an open contact and open work)
+    tenant = await make_tenant(db)
+    senders = [f"+1650556{n:04d}" for n in range(12)]
+    lanes = 1 if db.is_sqlite else BATCH_CONCURRENCY
+    first = await asyncio.gather(
+        *(do_ingest_inbound(db, inbound(tenant.id, Channel.SMS, s)) for s in senders)
+    )
+    # when they all write again at once
+    with statements(db) as seen:
+        again = await asyncio.gather(
+            *(do_ingest_inbound(db, inbound(tenant.id, Channel.SMS, s)) for s in senders)
+        )
+    # then each found their own customer, case and contact...
+    assert [(r.customer.id, r.case.id) for r in again] == [
+        (r.customer.id, r.case.id) for r in first
+    ]
+    assert all(r.contact is not None for r in again)
+    assert [r.contact.id for r in again if r.contact] == [r.contact.id for r in first if r.contact]
+    # ... with one read of each kind per batch, not per message
+    for table in ("IDENTITIES", "CUSTOMERS", "CASES", "CONTACTS", "WORK_ITEMS"):
+        reads = [sql for sql, _ in seen if sql.startswith("SELECT") and f"FROM {table}" in sql]
+        assert 1 <= len(reads) <= lanes, (table, reads)
+
+
+async def test_a_batch_threads_merged_customers_into_their_clusters_latest_case(
+    db: Database,
+) -> None:
+    # given two customers, the second with the later case, merged into the first
+    tenant = await make_tenant(db)
+    older = await do_ingest_inbound(db, inbound(tenant.id, Channel.SMS, "+16505570001"))
+    later = await do_ingest_inbound(db, inbound(tenant.id, Channel.SMS, "+16505570002"))
+    await do_merge_customers(db, system(tenant), older.customer.id, later.customer.id)
+    others = [f"+1650557{n:04d}" for n in range(10, 14)]
+    await asyncio.gather(
+        *(do_ingest_inbound(db, inbound(tenant.id, Channel.SMS, s)) for s in others)
+    )
+    # when both numbers write at once with others (one batch on SQLite)
+    senders = ["+16505570001", "+16505570002", *others]
+    results = await asyncio.gather(
+        *(do_ingest_inbound(db, inbound(tenant.id, Channel.SMS, s)) for s in senders)
+    )
+    # then both are the surviving customer, on the cluster's latest case
+    for result in results[:2]:
+        assert result.customer.id == older.customer.id
+        assert result.case.id == later.case.id
+        assert not result.new_case
+
+
+async def test_a_preload_that_fails_is_logged_and_the_batch_goes_on_without_it(
+    db: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a preload with a bug
+    async def broken(uow: UnitOfWork, inbounds: list[Any]) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr("carepath.actions.ingest.preload_for_ingest", broken)
+    tenant = await make_tenant(db)
+    senders = [f"+1650558{n:04d}" for n in range(6)]
+    lanes = 1 if db.is_sqlite else BATCH_CONCURRENCY
+    # when messages arrive at once
+    with statements(db) as seen:
+        results = await asyncio.gather(
+            *(do_ingest_inbound(db, inbound(tenant.id, Channel.SMS, s)) for s in senders)
+        )
+    # then they are stored in one batch all the same (not run again, nor one by one), and the
+    # failure is logged
+    assert len({r.customer.id for r in results}) == 6
+    assert len(rows_into(seen, "messages")) <= lanes
+    assert any("a preload failed" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_provider_retry_in_a_batch_is_a_duplicate_and_the_others_are_stored(
+    db: Database,
+) -> None:
+    # given a stored message, then its provider retry arriving with the messages of 5 others
+    tenant = await make_tenant(db)
+    message = inbound(tenant.id, Channel.SMS, "+16505550100", "hi", external_id="SM-dup")
+    stored_first = await do_ingest_inbound(db, message)
+    others = [
+        inbound(tenant.id, Channel.SMS, f"+1650555011{n}", "hello", external_id=f"SM-{n}")
+        for n in range(5)
+    ]
+    results = await asyncio.gather(
+        *(do_ingest_inbound(db, m) for m in [*others[:2], message]),
+        *(do_ingest_inbound(db, m) for m in others[2:]),
+    )
+    # then the retry is answered as the duplicate of the stored message, the others are stored
+    retry = results[2]
+    assert retry.duplicate
+    assert retry.message.id == stored_first.message.id
+    fresh = [r for r in results if r is not retry]
+    assert not any(r.duplicate for r in fresh)
+    async with db.uow(write=False) as uow:
+        ids = set(
+            (
+                await uow.session.scalars(
+                    select(messages.c.id).where(messages.c.tenant_id == tenant.id)
+                )
+            ).all()
+        )
+        created = [
+            e.payload["message_id"]
+            for e in await uow.events.after(tenant.id, 0, limit=100)
+            if e.type == EventType.MESSAGE_CREATED
+        ]
+    assert ids == {stored_first.message.id, *(r.message.id for r in fresh)}
+    # and one stream event per stored message, none for the retry
+    assert sorted(created) == sorted(ids)
+
+
+def deferred_writer(tenant: Tenant, name: str, seen: list[object], *, fail: bool = False) -> Any:
+    """Work that queues a new customer (a Core insert at the end) and an event, then may fail."""
+
+    async def work(uow: UnitOfWork) -> str:
+        seen.append(uow)
+        uow.insert_later(Customer.create(tenant.id, traits={"name": name}, now=utcnow()))
+        await uow.events.append(tenant.id, "test.written", {"name": name})
+        if fail:
+            raise Refused(name)
+        return name
+
+    return work
+
+
+async def test_a_member_whose_work_fails_leaves_no_rows_and_no_events(db: Database) -> None:
+    # given four writes in one batch, the third failing after it queued a row and an event
+    tenant = await make_tenant(db)
+    batcher = WriteBatcher(db.uow)
+    seen: list[object] = []
+    names = ["a", "b", "broken", "d"]
+    outcomes = await asyncio.gather(
+        *(batcher.run(deferred_writer(tenant, n, seen, fail=n == "broken")) for n in names),
+        return_exceptions=True,
+    )
+    # then its caller got its error and the others their results
+    assert outcomes[:2] == ["a", "b"]
+    assert isinstance(outcomes[2], Refused)
+    assert outcomes[3] == "d"
+    # and only the others' rows and events are stored, the seqs gap-free
+    async with db.uow(write=False) as uow:
+        page = await uow.customers.list(tenant.id, limit=100, cursor=None)
+        events = await uow.events.after(tenant.id, 0, limit=100)
+    assert sorted(str(c.name) for c in page.items) == ["a", "b", "d"]
+    assert [(e.seq, e.payload["name"]) for e in events] == [(1, "a"), (2, "b"), (3, "d")]
+
+
+async def test_two_members_of_one_key_never_share_a_batch(db: Database) -> None:
+    # given writes of two keys arriving at once, three of the first key
+    tenant = await make_tenant(db)
+    batcher = WriteBatcher(db.uow)
+    ran: list[tuple[str, object]] = []
+
+    def keyed(name: str) -> Any:
+        async def work(uow: UnitOfWork) -> str:
+            ran.append((name, uow))
+            await uow.events.append(tenant.id, "test.written", {"name": name})
+            return name
+
+        return work
+
+    submitted = [("x1", "x"), ("x2", "x"), ("y1", "y"), ("x3", "x"), ("y2", "y"), ("z1", None)]
+    results = await asyncio.gather(*(batcher.run(keyed(n), key=k) for n, k in submitted))
+    # then each key had one member per batch; the later ones waited for the next, in order
+    assert results == [n for n, _ in submitted]
+    batches = [[n for n, uow in ran if uow is b] for b in dict.fromkeys(uow for _, uow in ran)]
+    assert batches == [["x1", "y1", "z1"], ["x2", "y2"], ["x3"]]
+    # and the events are numbered in commit order
+    async with db.uow(write=False) as uow:
+        events = await uow.events.after(tenant.id, 0, limit=100)
+    assert [e.payload["name"] for e in events] == ["x1", "y1", "z1", "x2", "y2", "x3"]
+
+
+async def test_a_batch_whose_writes_fail_runs_again_as_a_rerun_then_each_member_alone(
+    db: Database,
+) -> None:
+    # given a stored customer, and a batch in which one member inserts it again (as a provider
+    # retry inserts its message again) unless told that it runs again; a second batch in which
+    # one member's row fails every time
+    tenant = await make_tenant(db)
+    taken = Customer.create(tenant.id, traits={"name": "taken"}, now=utcnow())
+    async with db.uow() as uow:
+        uow.customers.add(taken)
+    batcher = WriteBatcher(db.uow)
+    seen: list[object] = []
+
+    def member(name: str, *, clash: str = "no") -> Any:
+        async def work(uow: UnitOfWork) -> str:
+            seen.append(uow)
+            new = Customer.create(tenant.id, traits={"name": name}, now=utcnow())
+            if clash == "always" or (clash == "first" and not uow.rerun):
+                new.id = taken.id
+            uow.insert_later(new)
+            await uow.events.append(tenant.id, "test.written", {"name": name})
+            return name
+
+        return work
+
+    outcomes = await asyncio.gather(
+        batcher.run(member("a")),
+        batcher.run(member("retry", clash="first")),
+        batcher.run(member("c")),
+    )
+    # then the batch failed at its end and ran once more, as a rerun, where it went through
+    assert list(outcomes) == ["a", "retry", "c"]
+    assert batcher.batches == 2
+    assert [seen.count(uow) for uow in dict.fromkeys(seen)] == [3, 3]
+    seen.clear()
+    outcomes = await asyncio.gather(
+        batcher.run(member("d")),
+        batcher.run(member("broken", clash="always")),
+        batcher.run(member("f")),
+        return_exceptions=True,
+    )
+    # and a batch that fails twice runs each member alone: each caller gets its own outcome
+    assert outcomes[0] == "d"
+    assert isinstance(outcomes[1], IntegrityError)
+    assert outcomes[2] == "f"
+    assert batcher.batches == 2 + 2 + 3
+    assert [seen.count(uow) for uow in dict.fromkeys(seen)] == [3, 3, 1, 1, 1]
+    async with db.uow(write=False) as uow:
+        page = await uow.customers.list(tenant.id, limit=100, cursor=None)
+        events = await uow.events.after(tenant.id, 0, limit=100)
+    assert sorted(str(c.name) for c in page.items) == ["a", "c", "d", "f", "retry", "taken"]
+    assert [(e.seq, e.payload["name"]) for e in events] == list(
+        enumerate(["a", "retry", "c", "d", "f"], start=1)
+    )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from carepath.actions.ingest_preload import preload_for_ingest
 from carepath.actions.payloads import (
     case_payload,
     contact_payload,
@@ -51,8 +52,9 @@ async def do_ingest_inbound(
     """Store a customer's message in ONE transaction, idempotent on (tenant, channel, external id):
     resolve or create the customer, thread into their open case across channels (explicit
     references win) or open one, open or continue the contact, store the message, record the
-    journey event and the stream events. `tenant`: the message's tenant as the caller just read
-    it (a webhook route has), which saves reading it again."""
+    journey event and the stream events. `tenant`: the message's tenant as the caller read it
+    (a webhook route has; it may be a few seconds old, web/webhook_accounts.py), which saves
+    reading it again."""
     if tenant is not None and tenant.id != inbound.tenant_id:
         raise AssertionError("the tenant given is not the message's")
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -62,12 +64,17 @@ async def do_ingest_inbound(
 
         try:
             # Micro-batched: messages arriving while a transaction is open share the next one,
-            # each in its own savepoint, each answered after that commit (storage/write_batches).
-            # The first attempt leaves the duplicate check to the messages' unique key: a
-            # provider retry fails there, only its savepoint rolls back, and the next attempt
-            # replays it. One read fewer for every message that is not a retry.
-            # Keyed by the sender: one customer's messages never sit in two open transactions.
-            return await db.batched(work, key=(inbound.tenant_id, inbound.sender))
+            # their rows written together at its end, each answered after that commit
+            # (storage/write_batches). The first attempt leaves the duplicate check to the
+            # messages' unique key: a provider retry fails there, and its batch runs again as a
+            # rerun, which looks first (or, alone, the next attempt does) and replays it. One read
+            # fewer for every message that is not a retry. Keyed by the sender: one customer's
+            # messages never share a batch, nor sit in two open transactions.
+            return await db.batched(
+                work,
+                key=(inbound.tenant_id, inbound.sender),
+                preload=(preload_for_ingest, inbound),
+            )
         except DBAPIError as exc:
             # Also a deadlock victim: batches run side by side on PostgreSQL and may touch the
             # same customers' cases in opposite orders. Its writes were undone; run it again.
@@ -83,7 +90,7 @@ async def _ingest(
     tenant = tenant or await uow.tenants.get(inbound.tenant_id)
     if tenant is None:
         raise NotFound("tenant not found", kind="tenant")
-    if find_duplicate and inbound.external_id:
+    if (find_duplicate or uow.rerun) and inbound.external_id:
         stored = await uow.messages.by_external_id(tenant.id, inbound.channel, inbound.external_id)
         if stored is not None:
             return await _replay(uow, tenant, stored)
@@ -123,10 +130,12 @@ async def _ingest(
             now=now,
         )
     )
-    # Written once, never changed here: Core inserts after one flush of the customer, case,
-    # contact and work (their foreign keys), instead of ORM objects (docs/performance.md).
-    # A provider retry fails here on the messages' unique key.
-    await uow.insert_now(message, *([journey] if journey else []))
+    # New rows (here, and the customer, identities, case and contact above) are Core inserts
+    # at the end of the transaction, one statement per table for its whole batch; a provider
+    # retry fails there, on the messages' unique key. No read here needs them (or this
+    # message's other changes) written first: from the first one on, and in a shared batch
+    # throughout, the session does not autoflush; the reads look up what existed before.
+    uow.insert_later(message, *([journey] if journey else []))
     await uow.events.append(tenant.id, EventType.MESSAGE_CREATED, message_payload(message))
     if contact is not None and case.status is CaseStatus.BOT and inbound.channel.is_digital:
         # The assistant answers after this commit, in the worker (docs/subsystems/assistant.md).
@@ -179,18 +188,15 @@ async def _resolve_customer(
     if owner is None:
         traits = {"name": inbound.sender_name} if inbound.sender_name else None
         owner = Customer.create(tenant.id, traits=traits, now=inbound.received_at)
-        uow.customers.add(owner)
-        # The one flush ingest needs: without relationships, the ORM inserts mappers in the order
-        # of their class names, and cases/contacts would go before the customer they point at.
-        # The rest (case, contact, work, message, journey: that order suits their foreign keys)
-        # goes in one flush, so a new case is inserted once, already queued.
-        await uow.flush()
+        # Written at the end, before what refers to it (the foreign-key order; the ORM, without
+        # relationships, would order mappers by class name); a new case once, already queued.
+        uow.insert_later(owner)
         await uow.events.append(tenant.id, EventType.CUSTOMER_CREATED, customer_payload(owner))
     elif owner.name is None and inbound.sender_name:
         owner.apply_traits({"name": inbound.sender_name}, inbound.received_at)
     for ref in unknown:
         verified = inbound.sender_verified and ref == inbound.sender
-        uow.identities.add(
+        uow.insert_later(
             Identity(
                 tenant_id=tenant.id,
                 customer_id=owner.id,
@@ -236,7 +242,7 @@ async def _thread(
         subject=_subject(inbound),
         now=now,
     )
-    uow.cases.add(case)
+    uow.insert_later(case)  # routing may still queue it: its values are read at the end
     await uow.events.append(tenant.id, EventType.CASE_CREATED, case_payload(case))
     return case, True, False
 
@@ -295,6 +301,6 @@ async def _contact(
     contact = Contact.start(
         tenant.id, case.customer_id, case.id, inbound.channel, handled_by=handler, now=now
     )
-    uow.contacts.add(contact)
+    uow.insert_later(contact)
     await uow.events.append(tenant.id, EventType.CONTACT_STARTED, contact_payload(contact))
     return contact

@@ -4,6 +4,7 @@ their one canonical spelling, so that the same person is matched exactly on ever
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -113,14 +114,25 @@ class Identity:
 
 def _e164(value: str, default_region: str | None, *, field: str) -> str:
     text = value.strip()
+    e164, problem = _e164_or_problem(text, default_region)
+    if problem is not None:
+        raise InvalidInput(problem, field=field)
+    return e164
+
+
+# Every webhook normalizes its sender and our number; parsing costs about 300 Python calls, and
+# the same numbers come again and again. Bounded, since the input is anyone's.
+@functools.lru_cache(maxsize=8192)
+def _e164_or_problem(text: str, default_region: str | None) -> tuple[str, str | None]:
+    """(the E.164 form, None), or ("", what is wrong with it)."""
     try:
         number = phonenumbers.parse(text, default_region)
-    except phonenumbers.NumberParseException as exc:
+    except phonenumbers.NumberParseException:
         hint = "" if default_region else " (national numbers need a default region, e.g. US)"
-        raise InvalidInput(f"not a phone number: {text!r}{hint}", field=field) from exc
+        return "", f"not a phone number: {text!r}{hint}"
     if not phonenumbers.is_valid_number(number):
-        raise InvalidInput(f"not a valid phone number: {text!r}", field=field)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        return "", f"not a valid phone number: {text!r}"
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 
 
 def _whatsapp(value: str, default_region: str | None) -> str:
@@ -141,3 +153,27 @@ def _opaque(value: str, *, field: str) -> str:
             f"a {field} id is 1-{MAX_OPAQUE_ID_LENGTH} printable characters", field=field
         )
     return text
+
+
+def mentions_phone(text: str, e164: str) -> bool:
+    """Does free text hold the phone number `e164` in any written form ("650-555-0101",
+    "(650) 555 0101", "+1 650 555 0101", "16505550101")? A national form is read in the
+    number's own region. For erasure, where an exact match of the stored spelling misses most
+    numbers people type."""
+    try:
+        wanted = phonenumbers.parse(e164)
+    except phonenumbers.NumberParseException:
+        return False
+    region = phonenumbers.region_code_for_number(wanted)
+    matcher = phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE)
+    return any(
+        (found.number.country_code, found.number.national_number)
+        == (wanted.country_code, wanted.national_number)
+        for found in matcher
+    )
+
+
+def phone_digits_kept_together(e164: str) -> str:
+    """The number's last two digits: every written form keeps at least these side by side, so
+    a database can narrow a search for `mentions_phone` with a plain substring match."""
+    return "".join(c for c in e164 if c.isdigit())[-2:]

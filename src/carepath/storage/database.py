@@ -19,14 +19,18 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.util import await_only
 
+from carepath.storage import sqlite_driver
 from carepath.storage.tables import map_domain
 from carepath.storage.unit_of_work import CommitHook, UnitOfWork
-from carepath.storage.write_batches import WriteBatcher
+from carepath.storage.write_batches import Preload, WriteBatcher
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
-# Batched write transactions open at once on PostgreSQL (SQLite has one writer).
-BATCH_CONCURRENCY = 4
+# Batched write transactions open at once on PostgreSQL (SQLite has one writer). One: since a
+# batch reads ahead for all its members, its round trips no longer grow with its size, and on
+# the 2-CPU VM one lane (bigger batches) gave 190-265 msgs/s end to end against 172-206 with two
+# and 115-204 with four (docs/performance.md, seventh round). Processes add transactions.
+BATCH_CONCURRENCY = 1
 
 
 class Database:
@@ -38,6 +42,8 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
+            # One hand-off to the connection's thread per statement (storage/sqlite_driver.py).
+            kwargs["module"] = sqlite_driver.dbapi()
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
                 # The default pool (5) was smaller than a busy server's reads in flight: every
@@ -65,18 +71,23 @@ class Database:
         )
 
     async def batched(
-        self, work: Callable[[UnitOfWork], Awaitable[T]], key: Hashable | None = None
+        self,
+        work: Callable[[UnitOfWork], Awaitable[T]],
+        key: Hashable | None = None,
+        preload: tuple[Preload, Any] | None = None,
     ) -> T:
         """`work` in a write transaction shared with other batched work submitted meanwhile
         (storage/write_batches.py); returns once that transaction has committed. For hot,
-        small writes that are safe to run in a SAVEPOINT beside others (ingest). Work with equal
-        `key`s never runs in two transactions at once."""
+        small writes that are safe to run again (a batch whose writes fail runs once more, then
+        member by member) and that queue their new rows with `UnitOfWork.insert_later` (ingest).
+        Work with equal `key`s never shares a transaction, nor runs in two at once. `preload`
+        reads ahead for a whole batch (`WriteBatcher.run`)."""
         loop = asyncio.get_running_loop()
         batcher = self._batchers.get(loop)
         if batcher is None:
             concurrency = 1 if self.is_sqlite else BATCH_CONCURRENCY
             batcher = self._batchers[loop] = WriteBatcher(self.uow, concurrency=concurrency)
-        return await batcher.run(work, key)
+        return await batcher.run(work, key, preload)
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         """One transaction. `write=False` for reads, so SQLite does not take the write lock."""

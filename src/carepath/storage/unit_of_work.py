@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 
-from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carepath.ids import TenantId
@@ -38,7 +36,7 @@ from carepath.storage.repositories import (
     WorkRepository,
 )
 from carepath.storage.repositories.assistant import AssistantTurnRepository
-from carepath.storage.repositories.rows import insert_now
+from carepath.storage.repositories.rows import insert_rows
 
 # Told, after a commit, the highest event seq each tenant reached in it (rings the doorbell).
 CommitHook = Callable[[dict[TenantId, int]], Awaitable[None]]
@@ -93,6 +91,10 @@ class UnitOfWork:
         self.is_sqlite = is_sqlite
         self._on_commit = on_commit
         self._write_gate = write_gate
+        self._later: list[object] = []  # new rows for Core inserts (insert_later)
+        # Set by the write batcher when this transaction runs work again after the writes of
+        # its batch failed: work that a provider may repeat (ingest) looks for its copy first.
+        self.rerun = False
 
     async def __aenter__(self) -> UnitOfWork:
         if self._write_gate is not None:
@@ -145,6 +147,7 @@ class UnitOfWork:
             if exc_type is not None:
                 await self.session.rollback()
             elif self.write:
+                await self._insert_later_rows()
                 await self.events.write_pending()
                 await self.session.commit()
             # A clean read needs neither: closing ends it and keeps loaded objects usable.
@@ -160,24 +163,23 @@ class UnitOfWork:
             gate.release()
 
     async def flush(self) -> None:
+        """Write what waits: the rows queued by `insert_later` first (what the ORM holds may
+        refer to them: a work item to its case), then the session's changes."""
+        await self._insert_later_rows()
         await self.session.flush()
 
-    async def insert_now(self, *objects: object) -> None:
-        """Write new objects that this transaction will not change again with one Core INSERT
-        each, after flushing what they refer to (storage/repositories/rows.py): the hot path's
-        way round the ORM flush. They stay readable, outside the session."""
-        await insert_now(self.session, *objects)
+    def insert_later(self, *objects: object) -> None:
+        """Queue new rows, written with Core at the next `flush` or at commit, before the ORM's
+        own flush: one executemany per table for everything queued in the transaction (a whole
+        batch of messages; storage/repositories/rows.py). Values are read then, so changes made
+        meanwhile are written; a change after that would not be. The objects stay outside the
+        session (read them as values; queries do not see them until written), and from here on
+        the session does not autoflush: an autoflush would write rows that refer to these
+        before them."""
+        self._later.extend(objects)
+        self.session.autoflush = False
 
-    @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
-        """A SAVEPOINT: an exception in the block undoes only the block's writes (the ORM
-        forgets objects added in it and expires those it changed)."""
-        async with self.session.begin_nested():
-            yield
-
-    async def reload_expired(self) -> None:
-        """Reload what a rolled-back savepoint expired, so objects that callers of the rest of
-        the transaction hold stay readable after it commits and the session closes."""
-        for obj in list(self.session.identity_map.values()):
-            if inspect(obj).expired_attributes:
-                await self.session.refresh(obj)
+    async def _insert_later_rows(self) -> None:
+        if self._later:
+            later, self._later = self._later, []
+            await insert_rows(self.session, later)

@@ -12,6 +12,7 @@ from carepath.secretbox import SecretBox
 from carepath.settings import Settings
 from carepath.storage import Database
 from carepath.web.metrics import RequestMetrics
+from carepath.web.webhook_accounts import WebhookAccounts
 
 
 @dataclass
@@ -22,6 +23,8 @@ class AppState:
     metrics: RequestMetrics
     doorbell: Doorbell
     secret_box: SecretBox
+    # Per process: the SMS webhook's tenant and number, kept a short while (webhook_accounts.py).
+    webhook_accounts: WebhookAccounts = field(default_factory=lambda: WebhookAccounts(0))
     # Per process: see channels/widget/limits.py.
     visitor_limits: VisitorLimits = field(default_factory=VisitorLimits)
     # Per process: one read of new events for all of a tenant's streams (realtime/feed.py).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from carepath.domain import Identity, IdentityKind, IdentityRef, normalize_identity
+from carepath.domain.identities import mentions_phone, phone_digits_kept_together
 from carepath.errors import InvalidInput
 from carepath.ids import CustomerId, TenantId
 
@@ -128,3 +129,18 @@ def test_an_identity_ref_needs_a_region_for_national_numbers() -> None:
     assert IdentityRef.of(IdentityKind.PHONE, "(650) 555-1234", default_region="US").value == (
         "+16505551234"
     )
+
+
+def test_a_phone_number_is_found_in_text_in_any_written_form() -> None:
+    # given a stored number, and texts that write it (or something close) in several ways
+    number = "+16505550101"
+    written = ["call 650-555-0101", "(650) 555 0101", "+1 650 555 0101", "it is 6505550101"]
+    not_it = ["650 555 0102", "order 650 and 5550101", "ext 555-0101", "+44 20 7946 0958"]
+    # then each form is found, and nothing else is
+    assert [mentions_phone(text, number) for text in written] == [True] * len(written)
+    assert [mentions_phone(text, number) for text in not_it] == [False] * len(not_it)
+    # and a national form is read in the number's own region (here France)
+    assert mentions_phone("mon portable: 06 12 34 56 78", "+33612345678")
+    # and the digits a database can narrow by are in every form that matched
+    kept = phone_digits_kept_together(number)
+    assert all(kept in text for text in written)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -37,9 +37,31 @@ def decode_cursor(cursor: str) -> str:
     return value
 
 
+# What a preload found nothing for is remembered too (None); this marks "never preloaded".
+NOT_PRELOADED: Any = object()
+
+
+def in_list(values: Iterable[T]) -> list[T]:
+    """Values for an IN list, repeated up to a power of two in length: the statement's text
+    varies with the length, and PostgreSQL connections keep a bounded cache of prepared
+    statements, so a few lengths (1, 2, 4, ... 64) serve every batch size."""
+    distinct = list(dict.fromkeys(values))
+    if not distinct:
+        return distinct
+    size = 1 << (len(distinct) - 1).bit_length()
+    return distinct + [distinct[-1]] * (size - len(distinct))
+
+
 class Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # Answers read ahead for a whole write batch (storage/write_batches.py), per read and key.
+        self._preloaded: dict[Hashable, Any] = {}
+
+    def _preloaded_answer(self, key: Hashable) -> Any:
+        """The preloaded answer to this read, once: it serves the first read only, so a second
+        read (after writes of this transaction) asks the database."""
+        return self._preloaded.pop(key, NOT_PRELOADED)
 
     def add(self, obj: object) -> None:
         self.session.add(obj)

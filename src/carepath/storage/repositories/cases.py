@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.orm import aliased
 
 from carepath.domain.cases import Case, CaseStatus
 from carepath.domain.contacts import Channel, Contact
@@ -16,7 +17,7 @@ from carepath.domain.journey import JourneyEvent
 from carepath.domain.messages import Direction, Message
 from carepath.domain.surveys import Survey
 from carepath.ids import CaseId, CustomerId, TenantId
-from carepath.storage.repositories.base import Page, Repository
+from carepath.storage.repositories.base import NOT_PRELOADED, Page, Repository, in_list
 from carepath.storage.tables import cases, contacts, journey_events, messages, surveys
 
 
@@ -38,8 +39,49 @@ class CaseRepository(Repository):
         self, tenant_id: TenantId, customer_ids: Sequence[CustomerId]
     ) -> Case | None:
         """The customer's most recently active case that is not closed (threading candidate)."""
+        preloaded = self._preloaded_answer(("latest", tenant_id, frozenset(customer_ids)))
+        if preloaded is not NOT_PRELOADED:
+            return cast(Case | None, preloaded)
         params = {"tenant_id": tenant_id, "customer_ids": list(customer_ids)}
         return (await self.session.scalars(_latest_case_query(), params)).first()
+
+    async def preload_latest(
+        self, clusters: Iterable[tuple[TenantId, Sequence[CustomerId]]]
+    ) -> dict[tuple[TenantId, frozenset[CustomerId]], Case | None]:
+        """`latest_for_customers` of many clusters in one query (the latest case of each
+        customer, the latest of those per cluster), answered from here once each."""
+        wanted = {(tenant_id, frozenset(ids)) for tenant_id, ids in clusters if ids}
+        if not wanted:
+            return {}
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=cases.c.customer_id,
+                order_by=(cases.c.updated_at.desc(), cases.c.id.desc()),
+            )
+            .label("rank")
+        )
+        ranked = (
+            select(cases, rank)
+            .where(
+                cases.c.tenant_id.in_(in_list(tenant_id for tenant_id, _ in wanted)),
+                cases.c.customer_id.in_(in_list(i for _, ids in wanted for i in ids)),
+                cases.c.status != CaseStatus.CLOSED,
+            )
+            .subquery()
+        )
+        latest_of_customer = aliased(Case, ranked)
+        query = select(latest_of_customer).where(ranked.c.rank == 1)
+        by_customer = {
+            (case.tenant_id, case.customer_id): case
+            for case in (await self.session.scalars(query)).all()
+        }
+        found: dict[tuple[TenantId, frozenset[CustomerId]], Case | None] = {}
+        for tenant_id, ids in wanted:
+            candidates = [c for i in ids if (c := by_customer.get((tenant_id, i))) is not None]
+            latest = max(candidates, key=lambda c: (c.updated_at, c.id), default=None)
+            found[(tenant_id, ids)] = self._preloaded[("latest", tenant_id, ids)] = latest
+        return found
 
     async def of_customers(
         self, tenant_id: TenantId, customer_ids: Sequence[str]
@@ -72,8 +114,30 @@ class ContactRepository(Repository):
     async def latest_open(
         self, tenant_id: TenantId, case_id: CaseId, channel: Channel
     ) -> Contact | None:
+        preloaded = self._preloaded_answer(("latest_open", tenant_id, case_id, channel))
+        if preloaded is not NOT_PRELOADED:
+            return cast(Contact | None, preloaded)
         params = {"tenant_id": tenant_id, "case_id": case_id, "channel": channel}
         return (await self.session.scalars(_latest_open_contact_query(), params)).first()
+
+    async def preload_latest_open(self, keys: Iterable[tuple[TenantId, CaseId, Channel]]) -> None:
+        """`latest_open` for many cases and channels in one query, answered from here once each."""
+        wanted = set(keys)
+        if not wanted:
+            return
+        query = select(Contact).where(
+            contacts.c.tenant_id.in_(in_list(tenant_id for tenant_id, _, _ in wanted)),
+            contacts.c.case_id.in_(in_list(case_id for _, case_id, _ in wanted)),
+            contacts.c.ended_at.is_(None),
+        )
+        latest: dict[tuple[TenantId, CaseId, Channel], Contact] = {}
+        for contact in (await self.session.scalars(query)).all():
+            key = (contact.tenant_id, contact.case_id, contact.channel)
+            known = latest.get(key)
+            if known is None or contact.last_activity_at > known.last_activity_at:
+                latest[key] = contact
+        for key in wanted:
+            self._preloaded[("latest_open", *key)] = latest.get(key)
 
     async def of_case(self, tenant_id: TenantId, case_id: str) -> Sequence[Contact]:
         query = (

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import BindParameter, Select, and_, bindparam, or_, select
 
@@ -14,7 +14,7 @@ from carepath.domain.customers import Customer, CustomerMerge
 from carepath.domain.identities import Identity, IdentityKind
 from carepath.domain.tenants import Tenant
 from carepath.ids import CustomerId, TenantId
-from carepath.storage.repositories.base import Page, Repository
+from carepath.storage.repositories.base import NOT_PRELOADED, Page, Repository, in_list
 from carepath.storage.tables import (
     channel_accounts,
     customer_merges,
@@ -52,9 +52,35 @@ class CustomerRepository(Repository):
 
     async def cluster_ids(self, tenant_id: TenantId, customer_id: CustomerId) -> list[CustomerId]:
         """The customer and every customer merged into it: whose history it shows."""
+        preloaded = self._preloaded_answer(("cluster", tenant_id, customer_id))
+        if preloaded is not NOT_PRELOADED:
+            return cast(list[CustomerId], preloaded)
         params = {"tenant_id": tenant_id, "customer_id": customer_id}
         rows = (await self.session.scalars(_cluster_query(), params)).all()
         return [CustomerId(row) for row in rows]
+
+    async def preload_clusters(
+        self, customer_ids: Iterable[tuple[TenantId, CustomerId]]
+    ) -> dict[tuple[TenantId, CustomerId], list[CustomerId]]:
+        """`cluster_ids` of many (live) customers in one query, answered from here once each."""
+        wanted = set(customer_ids)
+        if not wanted:
+            return {}
+        ids = in_list(customer_id for _, customer_id in wanted)
+        query = select(customers.c.tenant_id, customers.c.id, customers.c.merged_into).where(
+            customers.c.tenant_id.in_(in_list(tenant_id for tenant_id, _ in wanted)),
+            or_(customers.c.id.in_(ids), customers.c.merged_into.in_(ids)),
+        )
+        clusters: dict[tuple[TenantId, CustomerId], list[CustomerId]] = {}
+        for tenant_id, customer_id, merged_into in (await self.session.execute(query)).all():
+            # As in `cluster_ids`: the customer itself, and those merged into it.
+            for owner in (customer_id, merged_into):
+                key = (TenantId(tenant_id), CustomerId(owner or ""))
+                if key in wanted:
+                    clusters.setdefault(key, []).append(CustomerId(customer_id))
+        for key in wanted:
+            self._preloaded[("cluster", *key)] = clusters.setdefault(key, [])
+        return clusters
 
     async def list(
         self, tenant_id: TenantId, *, limit: int, cursor: str | None, segment: str | None = None
@@ -80,9 +106,47 @@ class IdentityRepository(Repository):
         self, tenant_id: TenantId, kind: IdentityKind, value: str
     ) -> tuple[Identity, Customer] | None:
         """The identity and the customer it belongs to, in one query (ingest's first read)."""
+        preloaded = self._preloaded_answer(("with_owner", tenant_id, kind, value))
+        if preloaded is not NOT_PRELOADED:
+            return cast(tuple[Identity, Customer] | None, preloaded)
         params = {"tenant_id": tenant_id, "kind": kind, "value": value}
         row = (await self.session.execute(_identity_with_owner_query(), params)).first()
         return None if row is None else (row[0], row[1])
+
+    async def preload_with_owners(
+        self, refs: Iterable[tuple[TenantId, IdentityKind, str]]
+    ) -> dict[tuple[TenantId, IdentityKind, str], tuple[Identity, Customer]]:
+        """`find_with_owner` for many identities in one query; each later call for one of them
+        is answered from here once (None where there is no such identity)."""
+        wanted = set(refs)
+        if not wanted:
+            return {}
+        query = (
+            select(Identity, Customer)
+            .select_from(identities)
+            .join(
+                customers,
+                and_(
+                    customers.c.tenant_id == identities.c.tenant_id,
+                    customers.c.id == identities.c.customer_id,
+                ),
+            )
+            .where(
+                # Two IN lists rather than a tuple IN (portable); the exact match is below.
+                identities.c.tenant_id.in_(in_list(tenant_id for tenant_id, _, _ in wanted)),
+                identities.c.value.in_(in_list(value for _, _, value in wanted)),
+            )
+        )
+        found: dict[tuple[TenantId, IdentityKind, str], tuple[Identity, Customer]] = {}
+        for identity, owner in (await self.session.execute(query)).all():
+            key = (identity.tenant_id, identity.kind, identity.value)
+            if key in wanted:
+                found[key] = (identity, owner)
+        for tenant_id, kind, value in wanted:
+            self._preloaded[("with_owner", tenant_id, kind, value)] = found.get(
+                (tenant_id, kind, value)
+            )
+        return found
 
     async def of_customers(
         self, tenant_id: TenantId, customer_ids: Sequence[str]

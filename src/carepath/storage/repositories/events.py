@@ -47,13 +47,6 @@ class EventRepository(Repository):
         self._pending.append(event)
         return event
 
-    def mark(self) -> int:
-        """Where the queue stands, to `rewind` to when a savepoint is rolled back."""
-        return len(self._pending)
-
-    def rewind(self, mark: int) -> None:
-        del self._pending[mark:]
-
     async def append_many(
         self, tenant_id: TenantId, items: Sequence[tuple[str, dict[str, Any]]]
     ) -> list[Event]:

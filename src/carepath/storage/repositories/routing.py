@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, and_, bindparam, case, func, or_, select
 
@@ -22,7 +22,7 @@ from carepath.domain.cases import Case
 from carepath.ids import CaseId, CustomerId, TenantId, UserId
 from carepath.routing.model import ChannelKind
 from carepath.routing.records import OPEN, WorkRecord, WorkStatus
-from carepath.storage.repositories.base import Repository
+from carepath.storage.repositories.base import NOT_PRELOADED, Repository, in_list
 from carepath.storage.tables import cases, event_counters, work_items
 
 Loads = dict[UserId, dict[ChannelKind, int]]
@@ -51,8 +51,32 @@ class WorkRepository(Repository):
         return (await self.session.scalars(query)).first()
 
     async def open_for_case(self, tenant_id: TenantId, case_id: str) -> list[WorkRecord]:
+        preloaded = self._preloaded_answer(("open_for_case", tenant_id, case_id))
+        if preloaded is not NOT_PRELOADED:
+            return cast(list[WorkRecord], preloaded)
         params = {"tenant_id": tenant_id, "case_id": case_id}
         return list((await self.session.scalars(_open_for_case_query(), params)).all())
+
+    async def preload_open_for_cases(self, keys: Iterable[tuple[TenantId, CaseId]]) -> None:
+        """`open_for_case` for many cases in one query, answered from here once each."""
+        wanted = set(keys)
+        if not wanted:
+            return
+        query = (
+            select(WorkRecord)
+            .where(
+                work_items.c.tenant_id.in_(in_list(tenant_id for tenant_id, _ in wanted)),
+                work_items.c.case_id.in_(in_list(case_id for _, case_id in wanted)),
+                work_items.c.status.in_(sorted(OPEN)),
+            )
+            .order_by(work_items.c.id)
+        )
+        open_work: dict[tuple[TenantId, CaseId], list[WorkRecord]] = {key: [] for key in wanted}
+        for record in (await self.session.scalars(query)).all():
+            if (key := (record.tenant_id, record.case_id)) in open_work:
+                open_work[key].append(record)
+        for key, records in open_work.items():
+            self._preloaded[("open_for_case", *key)] = records
 
     async def open_for_subject(self, tenant_id: TenantId, subject_id: str) -> list[WorkRecord]:
         query = select(WorkRecord).where(

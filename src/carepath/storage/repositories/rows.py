@@ -1,33 +1,40 @@
-"""Domain objects inserted with one Core statement each, outside the ORM's unit of work.
+"""Domain objects inserted with Core, outside the ORM's unit of work: one statement per table.
 
-For rows that are written once and not changed again in the transaction that creates them (an
-inbound message, its journey event): the ORM flush's per-object bookkeeping (identity map,
-dependency sort, attribute history) costs more CPU than the insert itself on the ingest path.
-What was added to the session is flushed first, so the rows they refer to exist (the foreign
-key order holds). The objects are not in the session: callers read them as plain values, and a
-change made to one afterwards would not be saved.
+For rows that a transaction creates and does not change after they are written (ingest's new
+customer, identities, case, contact, message and journey event): the ORM flush's per-object
+bookkeeping (identity map, dependency sort, attribute history) costs more CPU than the insert
+itself, and it sends one statement per object. Here the rows of a table go in ONE `executemany`
+(asyncpg pipelines it: one round trip for a whole batch of messages), the tables parents first.
+The objects are not in the session: callers read them as plain values.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Insert, Table, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper
 
-_layouts: dict[type, tuple[Insert, tuple[str, ...]]] = {}
+_layouts: dict[type, tuple[Insert, tuple[str, ...], int]] = {}
 
 
-async def insert_now(session: AsyncSession, *objects: object) -> None:
-    """Flush the session, then insert `objects` in the order given (parents first)."""
-    await session.flush()
+async def insert_rows(session: AsyncSession, objects: Iterable[object]) -> None:
+    """Insert `objects`: one executemany per table, in the metadata's foreign-key order (parents
+    first), their values read now. On the session's connection, so the ORM does not autoflush
+    first: what it holds may refer to these rows (a work item to its case) and goes after."""
+    by_class: dict[type, list[dict[str, Any]]] = {}
     for obj in objects:
-        await session.execute(_layout(type(obj))[0], [_row_of(obj)])
+        by_class.setdefault(type(obj), []).append(_row_of(obj))
+    connection = await session.connection()
+    for cls in sorted(by_class, key=lambda cls: _layout(cls)[2]):
+        await connection.execute(_layout(cls)[0], by_class[cls])
 
 
-def _layout(cls: type) -> tuple[Insert, tuple[str, ...]]:
-    """The mapped class's INSERT and its column attributes (keyed as the columns are)."""
+def _layout(cls: type) -> tuple[Insert, tuple[str, ...], int]:
+    """The mapped class's INSERT, its column attributes (keyed as the columns are) and its
+    table's place in the foreign-key order."""
     if cls in _layouts:
         return _layouts[cls]
     mapper: Mapper[Any] = inspect(cls)
@@ -42,7 +49,9 @@ def _layout(cls: type) -> tuple[Insert, tuple[str, ...]]:
         if prop.key != prop.columns[0].key:
             raise TypeError(f"{cls.__name__}.{prop.key} is mapped onto another column name")
         keys.append(prop.key)
-    _layouts[cls] = insert(table), tuple(keys)
+    # sorted_tables: every table after the tables its foreign keys point at.
+    rank = table.metadata.sorted_tables.index(table)
+    _layouts[cls] = insert(table), tuple(keys), rank
     return _layouts[cls]
 
 

@@ -1,9 +1,10 @@
 """Twilio-compatible SMS webhooks: verified, stored, then acknowledged.
 
 Order of checks, each refusing with nothing stored: the content type and the number field
-(400), the tenant and the number called (404, one database read for both), the signature (403),
-the form's shape (400). Only a message committed to the database is acknowledged with 200; a
-provider retry of the same MessageSid gets 200 again and changes nothing.
+(400), the tenant and the number called (404, one database read for both, kept a short while
+once found), the signature (403), the form's shape (400). Only a message committed to the
+database is acknowledged with 200; a provider retry of the same MessageSid gets 200 again and
+changes nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from carepath.ids import TenantId
 from carepath.storage import UnitOfWork
 from carepath.web.deps import get_state
 from carepath.web.errors import error_body
+from carepath.web.state import AppState
 
 router = APIRouter(prefix="/webhooks/twilio", tags=["provider webhooks"])
 MAX_FORM_BYTES = 64 * 1024
@@ -82,21 +84,40 @@ async def verified_form(
     request: Request, tenant_ref: str, channel: Channel, number_field: str
 ) -> tuple[Tenant, list[tuple[str, str]]]:
     """The tenant and the webhook's form, once the number belongs to the tenant and the
-    signature checks out. Tenant and number are looked up in one read (the hot path)."""
+    signature checks out. Tenant and number are looked up in one read (the hot path), or
+    found in the process's short-lived cache of them (web/webhook_accounts.py)."""
     pairs = await read_form(request)
     form = dict(pairs)
     try:
         number = normalize_address(channel, form.get(number_field, ""))
     except InvalidInput as exc:
         raise Refusal(400, "bad_request", f"{number_field}: {exc.message}") from exc
-    async with get_state(request).db.lone_read() as uow:  # one statement: no transaction
-        tenant, account = await uow.channel_accounts.with_tenant(tenant_ref, channel, number)
+    state = get_state(request)
+    kept = state.webhook_accounts.get((tenant_ref, channel, number)) is not None
+    tenant, account = await _tenant_and_account(state, tenant_ref, channel, number, fresh=False)
+    try:
+        check_signature(request, account, pairs)
+    except Refusal:
+        if not kept:
+            raise
+        # The auth token may have been rotated since the account was kept: check against it
+        # as stored now, so that the new token works at once.
+        tenant, account = await _tenant_and_account(state, tenant_ref, channel, number, fresh=True)
+        check_signature(request, account, pairs)
+    return tenant, pairs
+
+
+async def _tenant_and_account(
+    state: AppState, tenant_ref: str, channel: Channel, number: str, *, fresh: bool
+) -> tuple[Tenant, ChannelAccount]:
+    tenant, account = await state.webhook_accounts.find(
+        state.db, tenant_ref, channel, number, fresh=fresh
+    )
     if tenant is None:
         raise Refusal(404, "unknown_tenant", f"no tenant {tenant_ref!r}")
     if account is None:
         raise Refusal(404, "unknown_number", f"{number} is not a {channel} number of this tenant")
-    check_signature(request, account, pairs)
-    return tenant, pairs
+    return tenant, account
 
 
 @router.post("/{tenant_ref}/sms", summary="Incoming SMS (Twilio-compatible)")
