@@ -6,16 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import event
-from twilio.request_validator import RequestValidator
 
 from carepath.actions.channels import (
-    do_create_channel_account,
     do_set_channel_account_active,
     do_update_channel_account,
 )
@@ -26,11 +23,10 @@ from carepath.secretbox import SecretBox
 from carepath.storage import Database
 from carepath.web.state import AppState
 from carepath.web.webhook_accounts import WebhookAccounts
+from tests.api.sms_webhooks import OUR_NUMBER, add_sms_number, post_sms
 from tests.conftest import TEST_SECRET
 from tests.factories import Company, make_company, system
 
-AUTH_TOKEN = "sms-auth-token-for-tests"
-OUR_NUMBER = "+16505550199"
 OTHER_NUMBER = "+16505550188"
 TTL_S = 2.0
 # The webhook's one read of the tenant joined with its account for the number called.
@@ -64,20 +60,7 @@ async def company(db: Database) -> Company:
 
 @pytest.fixture
 async def account(db: Database, company: Company) -> ChannelAccount:
-    return await _add_number(db, company, OUR_NUMBER)
-
-
-async def _add_number(db: Database, company: Company, number: str) -> ChannelAccount:
-    return await do_create_channel_account(
-        db,
-        system(company.tenant),
-        SecretBox(TEST_SECRET),
-        channel=Channel.SMS,
-        name=f"Line {number}",
-        address=number,
-        config={"account_sid": "AC" + "1" * 32},
-        secrets={"auth_token": AUTH_TOKEN},
-    )
+    return await add_sms_number(db, company, OUR_NUMBER)
 
 
 async def _update(
@@ -110,31 +93,6 @@ def tenant_reads(app: FastAPI) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
-
-
-async def post_sms(
-    client: httpx.AsyncClient,
-    tenant_ref: str,
-    sid: str,
-    *,
-    to: str = OUR_NUMBER,
-    token: str = AUTH_TOKEN,
-    status: bool = False,
-) -> httpx.Response:
-    path = f"/webhooks/twilio/{tenant_ref}/sms" + ("/status" if status else "")
-    if status:  # a delivery report for a message we sent from our number
-        form = [("MessageSid", sid), ("MessageStatus", "delivered"), ("From", to)]
-    else:
-        form = [("MessageSid", sid), ("From", "+16505550100"), ("To", to), ("Body", "hi")]
-    signature = RequestValidator(token).compute_signature(f"https://testserver{path}", dict(form))
-    return await client.post(
-        path,
-        content=urlencode(form),
-        headers={
-            "X-Twilio-Signature": signature,
-            "Content-Type": "application/x-www-form-urlencoded",
-        },
-    )
 
 
 async def test_webhooks_within_the_ttl_read_the_tenant_and_number_once(
@@ -235,7 +193,7 @@ async def test_unknown_tenants_and_numbers_are_read_every_time(
     assert len(reads) == 4
     assert len(state(app).webhook_accounts) == 0
     # and a number added is found at once, within the TTL of the refusals
-    await _add_number(db, company, OUR_NUMBER)
+    await add_sms_number(db, company, OUR_NUMBER)
     assert (await post_sms(client, slug, "SM0003")).status_code == 200
 
 

@@ -23,7 +23,7 @@ from carepath.domain.tenants import Tenant
 from carepath.storage import Database, UnitOfWork
 from carepath.storage.database import BATCH_CONCURRENCY
 from carepath.storage.tables import messages
-from carepath.storage.write_batches import WriteBatcher
+from carepath.storage.write_batches import BatchTiming, WriteBatcher
 from tests.factories import make_tenant, system
 from tests.inbound import inbound
 
@@ -106,6 +106,44 @@ async def test_lanes_run_side_by_side_and_a_key_keeps_to_its_lane(db: Database) 
         mine = [step for step, k in timeline if k == key]
         assert mine == ["start", "end", "start", "end"]
     assert batcher.batches == 4
+
+
+async def test_each_batch_reports_its_members_waits_and_run(db: Database) -> None:
+    # given a batcher that reports its batches
+    tenant = await make_tenant(db)
+    timings: list[BatchTiming] = []
+    batcher = WriteBatcher(db.uow, observe=timings.append)
+    seen: list[object] = []
+    # when three writes arrive at once, two of them with one key
+    keyed = [("a", "first"), ("a", "second"), ("b", "other")]
+    await asyncio.gather(*(batcher.run(writer(tenant, n, seen), key=k) for k, n in keyed))
+    # then the first batch held one write per key, the second the key's later one
+    assert [t.members for t in timings] == [2, 1]
+    first, second = timings
+    # and that later write waited at least the whole first batch
+    assert all(waited >= 0 for waited in first.waited_s)
+    assert second.waited_s[0] >= first.took_s > 0
+    assert second.took_s > 0
+
+
+async def test_an_observer_that_fails_is_logged_and_the_writes_go_on(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a batcher whose observer is broken
+    tenant = await make_tenant(db)
+
+    def broken(_timing: BatchTiming) -> None:
+        raise RuntimeError("observer bug")
+
+    batcher = WriteBatcher(db.uow, observe=broken)
+    seen: list[object] = []
+    # when two writes run, one after the other
+    results = [await batcher.run(writer(tenant, n, seen)) for n in ("one", "two")]
+    # then both were stored and answered, and the failure was logged each time
+    assert results == ["one", "two"]
+    assert (await stored(db, tenant))[0] == ["one", "two"]
+    failures = [r for r in caplog.records if r.getMessage() == "the write batch observer failed"]
+    assert len(failures) == 2
 
 
 async def test_a_failing_member_undoes_only_its_own_writes(db: Database) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.util import await_only
 from carepath.storage import sqlite_driver
 from carepath.storage.tables import map_domain
 from carepath.storage.unit_of_work import CommitHook, UnitOfWork
-from carepath.storage.write_batches import Preload, WriteBatcher
+from carepath.storage.write_batches import BatchObserver, BatchTiming, Preload, WriteBatcher
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 T = TypeVar("T")
@@ -60,6 +60,8 @@ class Database:
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
         # Set by the app to ring the realtime doorbell once events are committed.
         self.on_commit: CommitHook | None = None
+        # Set by the app to measure batched writes (web/metrics.py).
+        self.on_batch: BatchObserver | None = None
         # SQLite has one writer at a time. Writers of this process queue here, in FIFO order,
         # instead of in SQLite's busy handler, which sleeps and retries (up to 100 ms a time):
         # under concurrent ingest that sleeping, not work, set throughput and tail latency.
@@ -86,8 +88,15 @@ class Database:
         batcher = self._batchers.get(loop)
         if batcher is None:
             concurrency = 1 if self.is_sqlite else BATCH_CONCURRENCY
-            batcher = self._batchers[loop] = WriteBatcher(self.uow, concurrency=concurrency)
+            batcher = self._batchers[loop] = WriteBatcher(
+                self.uow, concurrency=concurrency, observe=self._observe_batch
+            )
         return await batcher.run(work, key, preload)
+
+    def _observe_batch(self, timing: BatchTiming) -> None:
+        # Looked up per batch: the app sets on_batch after the batcher may exist.
+        if self.on_batch is not None:
+            self.on_batch(timing)
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         """One transaction. `write=False` for reads, so SQLite does not take the write lock."""

@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
@@ -56,6 +57,21 @@ Preload = Callable[["UnitOfWork", list[Any]], Awaitable[None]]
 MAX_BATCH = 32
 
 
+@dataclass(frozen=True)
+class BatchTiming:
+    """One batch as its members lived it: the two halves of a batched write's latency."""
+
+    waited_s: tuple[float, ...]  # each member: from submission until its batch started
+    took_s: float  # the batch: from its start until its members were answered (reruns included)
+
+    @property
+    def members(self) -> int:
+        return len(self.waited_s)
+
+
+BatchObserver = Callable[[BatchTiming], None]
+
+
 @dataclass
 class _Member(Generic[T]):
     work: Work[T]
@@ -64,6 +80,7 @@ class _Member(Generic[T]):
     preload: tuple[Preload, Any] | None = None
     # The submitter's context: the work sees its context variables (a replayed clock).
     context: contextvars.Context = field(default_factory=contextvars.copy_context)
+    submitted: float = field(default_factory=time.perf_counter)
     result: Any = None
     error: BaseException | None = None
 
@@ -78,9 +95,11 @@ class WriteBatcher:
         *,
         max_batch: int = MAX_BATCH,
         concurrency: int = 1,
+        observe: BatchObserver | None = None,
     ) -> None:
         self._open_uow = open_uow
         self.max_batch = max_batch
+        self._observe = observe
         # Transactions open at once, one per lane, each taking whatever its lane queued meanwhile.
         # SQLite has one writer, so 1; PostgreSQL could overlap several's round trips.
         self._lanes: list[deque[_Member[Any]]] = [deque() for _ in range(concurrency)]
@@ -132,11 +151,25 @@ class WriteBatcher:
             while waiting:
                 batch = self._take(waiting)
                 if batch:
+                    started = time.perf_counter()
                     await self._run_batch(batch)
+                    if self._observe is not None:
+                        self._report(batch, started)
         finally:
             # Synchronously with the last look at the queue (no await between them): work
             # submitted from here on starts a runner of its own instead of waiting for this one.
             self._runners.pop(lane, None)
+
+    def _report(self, batch: list[_Member[Any]], started: float) -> None:
+        assert self._observe is not None
+        timing = BatchTiming(
+            waited_s=tuple(started - member.submitted for member in batch),
+            took_s=time.perf_counter() - started,
+        )
+        try:
+            self._observe(timing)
+        except Exception:  # measuring must never stop the writes
+            logger.exception("the write batch observer failed")
 
     def _take(self, waiting: deque[_Member[Any]]) -> list[_Member[Any]]:
         """The next batch, in submission order, at most one member per key; the later members

@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await state.doorbell.start()
         state.db.on_commit = _ring(state.doorbell)
+        state.db.on_batch = state.metrics.observe_batch
         run_worker = state.settings.run_worker
         worker = BackgroundWorker.start(state.db, state.settings) if run_worker else None
         smtp = await _smtp_listener(state)
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if worker is not None:
                 await worker.stop()
             state.db.on_commit = None
+            state.db.on_batch = None
             await _app.state.rate_limits.close()
             await state.doorbell.stop()
             await state.db.dispose()
