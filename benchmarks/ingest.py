@@ -39,6 +39,7 @@ from bench_server import (
     spawn,
 )
 from recording import run_info, write_result
+from server_metrics import breakdown, scrape
 from sqlalchemy import func, select
 
 from carepath.storage import Database
@@ -154,7 +155,9 @@ async def measure(kind: str, args: argparse.Namespace, workdir: Path) -> dict[st
                 profiler.wait(timeout=60)
             half = full["per_second"] / 2
             print(f"{kind}: carepath, open loop at {half:.0f}/s", file=sys.stderr)
+            before = scrape(server.url)
             paced = load(server, webhook, args, "h", rate=half)
+            paced["server"] = breakdown(before, scrape(server.url))
             await asyncio.sleep(1.0)  # the last pushes
             stop.write_text("")
             arrivals = collect(listener, timeout=60)["arrivals"]
@@ -211,6 +214,28 @@ def markdown(results: dict[str, Any]) -> str:
                 f"{row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {push.get('p50_ms', nan):.1f} | "
                 f"{push.get('p99_ms', nan):.1f} | {row['per_second'] / ceiling:.0%} |"
             )
+    lines += [
+        "",
+        "At half rate, in the server (means; p99 as the histogram bucket it falls in):",
+        "",
+        "| database | request ms | batch wait ms | batch run ms | messages per batch "
+        "| request p99 <= | wait p99 <= | run p99 <= |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for database, rows in results.items():
+        server = rows["carepath_half_rate"].get("server", {})
+        mean = [
+            server.get(f"{k}_mean", float("nan")) for k in ("request", "batch_wait", "batch_run")
+        ]
+        p99 = [
+            server.get(f"{k}_p99_at_most", float("nan"))
+            for k in ("request", "batch_wait", "batch_run")
+        ]
+        lines.append(
+            f"| {database} | {mean[0]:.1f} | {mean[1]:.1f} | {mean[2]:.1f} | "
+            f"{server.get('batch_members_mean', float('nan')):.1f} | "
+            f"{p99[0]:g} | {p99[1]:g} | {p99[2]:g} |"
+        )
     return "\n".join(lines)
 
 
