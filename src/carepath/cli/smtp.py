@@ -10,6 +10,7 @@ import typer
 
 from carepath.channels.email.smtp_server import start_listener
 from carepath.cli.common import check_database, console, display_url, run, settings_or_exit
+from carepath.domain.events import Event
 from carepath.ids import TenantId
 from carepath.logging import configure_logging
 from carepath.realtime import Doorbell, make_doorbell
@@ -71,7 +72,7 @@ async def _listen(settings: Settings, host: str | None, port: int | None) -> Non
 
 
 def _ring(doorbell: Doorbell) -> CommitHook:
-    async def ring(seqs: dict[TenantId, int]) -> None:
+    async def ring(seqs: dict[TenantId, int], _written: list[Event]) -> None:
         for tenant_id, seq in seqs.items():
             await doorbell.ring(tenant_id, seq)
 

@@ -8,6 +8,7 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from carepath.domain.events import Event
 from carepath.ids import TenantId
 from carepath.storage.repositories import (
     AgentRepository,
@@ -38,8 +39,9 @@ from carepath.storage.repositories import (
 from carepath.storage.repositories.assistant import AssistantTurnRepository
 from carepath.storage.repositories.rows import insert_rows
 
-# Told, after a commit, the highest event seq each tenant reached in it (rings the doorbell).
-CommitHook = Callable[[dict[TenantId, int]], Awaitable[None]]
+# Told, after a commit, the highest event seq each tenant reached in it (rings the doorbell),
+# and the events committed (the stream's feed takes them without reading them back).
+CommitHook = Callable[[dict[TenantId, int], list[Event]], Awaitable[None]]
 AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 
 
@@ -155,7 +157,7 @@ class UnitOfWork:
             await self.session.close()
             self._release_gate()
         if exc_type is None and self.write and self.events.appended and self._on_commit:
-            await self._on_commit(dict(self.events.appended))
+            await self._on_commit(dict(self.events.appended), list(self.events.written))
 
     def _release_gate(self) -> None:
         gate, self._write_gate = self._write_gate, None

@@ -11,10 +11,11 @@ from fastapi import FastAPI
 from carepath import __version__
 from carepath.authn import session_signer
 from carepath.channels.email.smtp_server import SmtpListener, start_listener
+from carepath.domain.events import Event
 from carepath.ids import TenantId
 from carepath.logging import configure_logging
 from carepath.ratelimits import rate_limits_for
-from carepath.realtime import Doorbell, make_doorbell
+from carepath.realtime import make_doorbell
 from carepath.secretbox import SecretBox
 from carepath.settings import Settings, load_settings
 from carepath.storage import Database
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await state.doorbell.start()
-        state.db.on_commit = _ring(state.doorbell)
+        state.db.on_commit = _announce(state)
         state.db.on_batch = state.metrics.observe_batch
         run_worker = state.settings.run_worker
         worker = BackgroundWorker.start(state.db, state.settings) if run_worker else None
@@ -163,9 +164,14 @@ async def _smtp_listener(state: AppState) -> SmtpListener | None:
     )
 
 
-def _ring(doorbell: Doorbell) -> CommitHook:
-    async def ring(seqs: dict[TenantId, int]) -> None:
-        for tenant_id, seq in seqs.items():
-            await doorbell.ring(tenant_id, seq)
+def _announce(state: AppState) -> CommitHook:
+    """After a commit: the events to this process's stream feed (no read back for its streams),
+    then the doorbell, which wakes the streams here and, through Redis, in other processes."""
 
-    return ring
+    async def announce(seqs: dict[TenantId, int], written: list[Event]) -> None:
+        if state.event_feed is not None:
+            state.event_feed.offer(written)
+        for tenant_id, seq in seqs.items():
+            await state.doorbell.ring(tenant_id, seq)
+
+    return announce

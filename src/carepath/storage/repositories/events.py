@@ -28,6 +28,7 @@ class EventRepository(Repository):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.appended: dict[TenantId, int] = {}
+        self.written: list[Event] = []  # numbered and written, in seq order per tenant
         self._pending: list[Event] = []
         self._endpoints: dict[TenantId, list[WebhookEndpoint]] = {}
 
@@ -71,6 +72,7 @@ class EventRepository(Repository):
             # the flush's per-object bookkeeping was a large part of a small transaction's CPU.
             await self.session.execute(insert(events), [_row(event) for event in batch])
             self.appended[tenant_id] = int(last)
+            self.written.extend(batch)
             endpoints = await self._webhooks(tenant_id)
             self.session.add_all(
                 OutboxItem(
