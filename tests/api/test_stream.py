@@ -54,6 +54,36 @@ async def test_a_client_receives_new_events_live(base_url: str, app_db: Database
     assert events[-1]["data"]["text"] == "hi"
 
 
+async def test_a_feed_that_fails_on_a_commit_leaves_the_write_done_and_the_stream_reads(
+    app: FastAPI,
+    base_url: str,
+    app_db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # given a connected stream whose process's feed breaks when handed committed events
+    # (a stand-in for a bug: no real input makes it fail)
+    company = await make_company(app_db)
+    async with ws_connect(base_url, "/v1/stream", bearer(company.agent_token)) as ws:
+        ready = await receive(ws)
+
+        def broken(_committed: object) -> None:
+            raise RuntimeError("feed bug")
+
+        monkeypatch.setattr(app.state.carepath.feed(), "offer", broken)
+        # when a message is ingested
+        result = await do_ingest_inbound(
+            app_db, inbound(company.tenant.id, Channel.SMS, "+16505550100", "hi")
+        )
+        # then the write went through, and the stream still got its events, read back
+        events = await receive_events(ws, 4)
+    assert not result.duplicate
+    assert [e["id"] for e in events] == list(
+        range(ready["last_event_id"] + 1, ready["last_event_id"] + 5)
+    )
+    assert "the stream feed refused committed events" in caplog.text
+
+
 async def test_reconnecting_with_last_event_id_gets_exactly_the_100_missed_events(
     base_url: str, app_db: Database
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -57,6 +58,8 @@ from carepath.web.throttle import Throttle
 from carepath.web.ui import router as ui_router
 from carepath.web.webhook_accounts import WebhookAccounts
 from carepath.worker import BackgroundWorker
+
+logger = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -170,7 +173,10 @@ def _announce(state: AppState) -> CommitHook:
 
     async def announce(seqs: dict[TenantId, int], written: list[Event]) -> None:
         if state.event_feed is not None:
-            state.event_feed.offer(written)
+            try:
+                state.event_feed.offer(written)
+            except Exception:  # the writes are committed: a caller must not see them fail
+                logger.exception("the stream feed refused committed events; streams read them")
         for tenant_id, seq in seqs.items():
             await state.doorbell.ring(tenant_id, seq)
 
