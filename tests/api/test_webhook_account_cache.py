@@ -3,14 +3,12 @@ one read less per message, the signature still checked every time, misses never 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
 
 from carepath.actions.channels import (
     do_set_channel_account_active,
@@ -26,6 +24,7 @@ from carepath.web.webhook_accounts import WebhookAccounts
 from tests.api.sms_webhooks import OUR_NUMBER, add_sms_number, post_sms
 from tests.conftest import TEST_SECRET
 from tests.factories import Company, make_company, system
+from tests.statements import executed
 
 OTHER_NUMBER = "+16505550188"
 TTL_S = 2.0
@@ -78,21 +77,9 @@ async def _update(
     )
 
 
-@contextmanager
-def tenant_reads(app: FastAPI) -> Iterator[list[str]]:
+def tenant_reads(app: FastAPI) -> AbstractContextManager[list[str]]:
     """The app's own reads of a tenant with its account (the app has its own engine)."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if TENANT_READ in " ".join(statement.split()).upper():
-            seen.append(statement)
-
-    engine = state(app).db.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    return executed(state(app).db.engine, TENANT_READ)
 
 
 async def test_webhooks_within_the_ttl_read_the_tenant_and_number_once(

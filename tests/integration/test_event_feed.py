@@ -10,8 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
-
 from carepath.actions.ingest import do_ingest_inbound
 from carepath.domain.contacts import Channel
 from carepath.domain.events import Event
@@ -21,6 +19,9 @@ from carepath.realtime.feed import Frame
 from carepath.storage import Database
 from tests.factories import make_tenant
 from tests.inbound import inbound
+from tests.statements import executed
+
+EVENT_READ = "FROM events"
 
 
 async def test_a_thousand_streams_woken_by_one_ring_share_one_read(db: Database) -> None:
@@ -33,44 +34,19 @@ async def test_a_thousand_streams_woken_by_one_ring_share_one_read(db: Database)
         )
     assert [e.seq for e in appended] == [start + 1, start + 2, start + 3]
     feed = EventFeed(db)
-    reads: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, params: Any, *_args: Any) -> None:
-        if "FROM events" in statement:
-            reads.append(f"{statement} {params}")
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        # when 1,000 streams of the tenant, all at `start`, hear the ring for the last seq
-        with feed.streaming(tenant.id):
-            batches = await asyncio.gather(
-                *(feed.after(tenant.id, start, limit=500, upto=start + 3) for _ in range(1000))
-            )
-            # and one stream that is further behind than the feed holds
-            behind = await feed.after(tenant.id, start - 1, limit=500, upto=start + 3)
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
+    # when 1,000 streams of the tenant, all at `start`, hear the ring for the last seq
+    with executed(db.engine, EVENT_READ) as reads, feed.streaming(tenant.id):
+        batches = await asyncio.gather(
+            *(feed.after(tenant.id, start, limit=500, upto=start + 3) for _ in range(1000))
+        )
+        # and one stream that is further behind than the feed holds
+        behind = await feed.after(tenant.id, start - 1, limit=500, upto=start + 3)
     # then the database was read once for all of them (and once for the one behind)
     assert len(reads) == 2, reads
     for batch in batches:
         assert [f.seq for f in batch] == [start + 1, start + 2, start + 3]
         assert json.loads(batch[0].text)["data"] == {"case_id": "c0"}
     assert [f.seq for f in behind][-3:] == [start + 1, start + 2, start + 3]
-
-
-@contextmanager
-def event_reads(db: Database) -> Iterator[list[str]]:
-    reads: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if "FROM events" in statement:
-            reads.append(statement)
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", count)
-    try:
-        yield reads
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", count)
 
 
 @contextmanager
@@ -106,7 +82,7 @@ async def test_what_this_process_commits_reaches_its_streams_without_a_read(
         async with db.uow(write=False) as uow:
             last = await uow.events.last_seq(tenant.id)
         # then the stream hearing the ring gets every new event without reading the database
-        with event_reads(db) as reads:
+        with executed(db.engine, EVENT_READ) as reads:
             served = await feed.after(tenant.id, start, limit=500, upto=last)
         assert reads == []
     assert [f.seq for f in served] == list(range(start + 1, last + 1))
@@ -132,7 +108,7 @@ async def test_after_another_process_commits_the_feed_reads_rather_than_skip_it(
             async with db.uow() as uow:
                 third = await uow.events.append(tenant.id, "case.updated", {"n": 3})
             # then the feed did not take this process's event over the gap: the ring reads
-            with event_reads(db) as reads:
+            with executed(db.engine, EVENT_READ) as reads:
                 served = await feed.after(tenant.id, first.seq, limit=500, upto=third.seq)
             assert len(reads) == 1
     finally:

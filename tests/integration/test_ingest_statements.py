@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import event, text
@@ -18,6 +16,7 @@ from carepath.domain.contacts import Channel
 from carepath.storage import Database, UnitOfWork
 from tests.factories import make_tenant, system
 from tests.inbound import inbound
+from tests.statements import executed
 
 LIVE = (
     "business_hours: {timezone: UTC, weekly: {mon: '00:00-24:00', tue: '00:00-24:00', "
@@ -27,18 +26,8 @@ LIVE = (
 )
 
 
-@contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(" ".join(statement.split()).upper())
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+def statements(db: Database) -> AbstractContextManager[list[str]]:
+    return executed(db.engine)
 
 
 async def test_a_new_customers_case_is_inserted_once_already_queued(db: Database) -> None:

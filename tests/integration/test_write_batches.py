@@ -26,6 +26,7 @@ from carepath.storage.tables import messages
 from carepath.storage.write_batches import BatchTiming, WriteBatcher
 from tests.factories import make_tenant, system
 from tests.inbound import inbound
+from tests.statements import executed
 
 
 class Refused(Exception):
@@ -174,17 +175,9 @@ async def test_a_lone_write_runs_at_once_without_a_savepoint(db: Database) -> No
     # given an idle batcher
     tenant = await make_tenant(db)
     batcher = WriteBatcher(db.uow)
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(str(args[2]).upper())
-
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with executed(db.engine) as statements:
         # when one write arrives alone
         assert await batcher.run(writer(tenant, "alone", [])) == "alone"
-    finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
     # then it ran in its own transaction, with no savepoint and nothing waiting on a timer
     assert batcher.batches == 1
     assert not [s for s in statements if "SAVEPOINT" in s]
