@@ -12,7 +12,9 @@ Misses are never kept: an unknown tenant or number is read each time, so a numbe
 is found at once.
 
 Written here, not taken from a library: no TTL cache is among the dependencies and this is a
-dict in insertion order. One event loop per process and no await inside, so no lock.
+dict in insertion order. Not the dashboard's `web/ui/dashboard_cache.TtlCache` either: that one
+keeps whatever its computation returns, misses included, and has no way to replace an entry
+with a fresh read. One event loop per process and no await inside, so no lock.
 """
 
 from __future__ import annotations
